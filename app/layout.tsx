@@ -1,0 +1,25 @@
+import type { Metadata, Viewport } from "next";
+import type { ReactNode } from "react";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "Approval Notifications", template: "%s · Approval Notifications" },
+  description:
+    "Reimbursement approvals with native push notifications, and background processing you can watch.",
+  applicationName: "Approval Notifications",
+  appleWebApp: { capable: true, title: "Approvals", statusBarStyle: "default" },
+};
+
+export const viewport: Viewport = {
+  themeColor: "#1f4f8b",
+  width: "device-width",
+  initialScale: 1,
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>{children}</body>
+    </html>
+  );
+}

@@ -1,0 +1,34 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { signOutAction } from "@/app/signin/actions";
+import type { CurrentUser } from "@/lib/auth/guards";
+import { roleLabels } from "@/lib/auth/roles";
+import { navItemsFor } from "@/lib/navigation";
+import { NavLinks } from "./nav-links";
+import { UserMenu } from "./user-menu";
+
+export function AppShell({ user, children }: { user: CurrentUser; children: ReactNode }) {
+  const items = navItemsFor(user.role).map(({ href, label }) => ({ href, label }));
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link href="/" className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            ✓
+          </span>
+          <span>Approval Notifications</span>
+        </Link>
+        <UserMenu
+          username={user.username}
+          displayName={user.displayName}
+          roleLabel={roleLabels[user.role]}
+          signOut={signOutAction}
+        />
+      </header>
+      <NavLinks items={[{ href: "/", label: "Home" }, ...items]} />
+      <main className="content" id="main">
+        {children}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,3 @@
+export * from "./departments";
+export * from "./users";
+export * from "./worker-processes";

@@ -1,0 +1,54 @@
+import "server-only";
+import NextAuth, { CredentialsSignin } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import { z } from "zod";
+import { getEnv } from "@/lib/env";
+import { prepareDatabase } from "@/lib/runtime/startup";
+import { getUserByUsername } from "@/lib/users/queries";
+import { verifyPassword } from "./password";
+
+export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
+
+export const credentialsSchema = z.object({
+  username: z
+    .string({ message: "Enter your username." })
+    .trim()
+    .min(1, { message: "Enter your username." })
+    .max(64, { message: "Usernames are at most 64 characters." }),
+  password: z
+    .string({ message: "Enter your password." })
+    .min(1, { message: "Enter your password." })
+    .max(200, { message: "Passwords are at most 200 characters." }),
+});
+
+// Next-auth is configured lazily so the environment is read at request time, not at build time.
+export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+  secret: getEnv().NEXTAUTH_SECRET,
+  trustHost: true,
+  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
+  pages: { signIn: "/signin" },
+  providers: [
+    Credentials({
+      credentials: { username: {}, password: {} },
+      async authorize(raw) {
+        const parsed = credentialsSchema.safeParse(raw);
+        if (!parsed.success) throw new CredentialsSignin();
+        await prepareDatabase();
+        const user = await getUserByUsername({ username: parsed.data.username });
+        if (!user || !(await verifyPassword(parsed.data.password, user.passwordHash))) {
+          throw new CredentialsSignin();
+        }
+        return { id: String(user.id), name: user.username };
+      },
+    }),
+  ],
+  callbacks: {
+    jwt({ token, user }) {
+      if (user?.id) token.uid = user.id;
+      return token;
+    },
+    session({ session, token }) {
+      return { ...session, user: { ...session.user, id: typeof token.uid === "string" ? token.uid : "" } };
+    },
+  },
+}));

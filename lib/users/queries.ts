@@ -1,0 +1,21 @@
+import "server-only";
+import { eq } from "drizzle-orm";
+import { type Executor, getDb } from "@/db/client";
+import { type User, users } from "@/db/schema";
+
+export async function getUserById({ id }: { id: number }, db: Executor = getDb()): Promise<User | null> {
+  const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return user ?? null;
+}
+
+export async function getUserByUsername(
+  { username }: { username: string },
+  db: Executor = getDb(),
+): Promise<User | null> {
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(eq(users.username, username.trim().toLowerCase()))
+    .limit(1);
+  return user ?? null;
+}

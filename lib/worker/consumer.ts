@@ -1,0 +1,35 @@
+import type { Database } from "@/db/client";
+
+export interface JobContext {
+  /** Aborted when the host stops past its grace period or the job's lease was lost to another worker. */
+  signal: AbortSignal;
+  workerId: string;
+}
+
+/**
+ * A kind of work the worker host runs. The consumer owns its table; the host owns the loop: when to
+ * claim (NOTIFY wake-up, polling fallback, freed capacity), lease renewal, and shutdown.
+ */
+export interface Consumer<Job> {
+  name: string;
+  /** NOTIFY channel that announces new work. */
+  channel: string;
+  /** Jobs in flight at once in one process. */
+  concurrency: number;
+  /** How long a claim holds without a heartbeat; renewed every third of it. */
+  leaseMs: number;
+  /** Fallback poll when no notification arrives (also when leases of dead workers are reclaimed). */
+  pollMs: number;
+  /** Stable identity of a job, for lease bookkeeping. */
+  keyOf(job: Job): string;
+  /** Claims up to `limit` due jobs (FOR UPDATE SKIP LOCKED) under a lease owned by `workerId`. */
+  claim(db: Database, args: { workerId: string; limit: number; leaseMs: number }): Promise<Job[]>;
+  /** Runs one claimed job; records its own outcome. A thrown error is logged by the host. */
+  process(job: Job, ctx: JobContext): Promise<void>;
+  /** Extends the leases of jobs still held; returns the keys it could renew (others were lost). */
+  renewLeases(db: Database, args: { workerId: string; keys: string[]; leaseMs: number }): Promise<string[]>;
+  /** Hands unfinished jobs back at shutdown so another worker takes them at once. */
+  releaseLeases?(db: Database, args: { workerId: string; keys: string[] }): Promise<void>;
+  /** Periodic housekeeping, such as ending jobs whose worker died. */
+  recoverExpired?(db: Database): Promise<void>;
+}

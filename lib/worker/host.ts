@@ -1,0 +1,283 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { eq, lt, sql } from "drizzle-orm";
+import type { DatabaseHandle } from "@/db/client";
+import { workerProcesses } from "@/db/schema";
+import type { Consumer } from "./consumer";
+
+export type WorkerKind = "web" | "worker";
+
+export interface ConsumerStatus {
+  name: string;
+  inFlight: number;
+  processed: number;
+  failed: number;
+  lastError: string | null;
+}
+
+export interface WorkerHostStatus {
+  id: string;
+  kind: WorkerKind;
+  running: boolean;
+  consumers: ConsumerStatus[];
+}
+
+interface Logger {
+  error(message: string, error?: unknown): void;
+  info(message: string): void;
+}
+
+const consoleLogger: Logger = {
+  error: (message, error) => console.error(`[worker] ${message}`, error ?? ""),
+  info: (message) => console.log(`[worker] ${message}`),
+};
+
+const REGISTRY_HEARTBEAT_MS = 5_000;
+/** Registry rows silent this long belong to dead processes and are removed. */
+export const WORKER_STALE_AFTER_MS = 30_000;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs one consumer: claims while there is capacity, sleeps until woken or the poll interval passes. */
+class ConsumerRunner<Job> {
+  private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private wakeRequested = true;
+  private wakeUp: (() => void) | null = null;
+  private loopDone: Promise<void> = Promise.resolve();
+  private unlisten: (() => Promise<void>) | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private lastRecovery = 0;
+  private running = false;
+  readonly stats: ConsumerStatus;
+
+  constructor(
+    private readonly consumer: Consumer<Job>,
+    private readonly handle: DatabaseHandle,
+    private readonly workerId: string,
+    private readonly log: Logger,
+  ) {
+    this.stats = { name: consumer.name, inFlight: 0, processed: 0, failed: 0, lastError: null };
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.unlisten = await this.handle.listen(this.consumer.channel, () => this.wake());
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(50, this.consumer.leaseMs / 3));
+    this.loopDone = this.loop();
+  }
+
+  wake(): void {
+    this.wakeRequested = true;
+    this.wakeUp?.();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      const free = this.consumer.concurrency - this.inFlight.size;
+      let claimedAll = false;
+      if (free > 0) {
+        this.wakeRequested = false;
+        try {
+          await this.recoverIfDue();
+          const jobs = await this.consumer.claim(this.handle.db, {
+            workerId: this.workerId,
+            limit: free,
+            leaseMs: this.consumer.leaseMs,
+          });
+          failures = 0;
+          for (const job of jobs) this.run(job);
+          claimedAll = jobs.length === free;
+        } catch (error) {
+          // Database gone (restart, network): back off and try again; postgres.js reconnects by itself.
+          failures += 1;
+          this.stats.lastError = errorMessage(error);
+          if (failures === 1) this.log.error(`${this.consumer.name}: claim failed`, error);
+          await this.sleep(Math.min(5_000, 100 * 2 ** failures));
+          continue;
+        }
+      }
+      if (!claimedAll) await this.sleep(this.consumer.pollMs);
+    }
+  }
+
+  /** Waits for a wake-up (NOTIFY, freed capacity, stop) or the timeout, whichever comes first. */
+  private sleep(ms: number): Promise<void> {
+    if (this.wakeRequested || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, ms);
+      const self = this;
+      function finish() {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        resolve();
+      }
+      this.wakeUp = finish;
+    });
+  }
+
+  private async recoverIfDue(): Promise<void> {
+    if (!this.consumer.recoverExpired || Date.now() - this.lastRecovery < this.consumer.pollMs) return;
+    this.lastRecovery = Date.now();
+    await this.consumer.recoverExpired(this.handle.db);
+  }
+
+  private run(job: Job): void {
+    const key = this.consumer.keyOf(job);
+    const controller = new AbortController();
+    const done = (async () => {
+      try {
+        await this.consumer.process(job, { signal: controller.signal, workerId: this.workerId });
+        this.stats.processed += 1;
+      } catch (error) {
+        this.stats.failed += 1;
+        this.stats.lastError = errorMessage(error);
+        this.log.error(`${this.consumer.name}: job ${key} failed`, error);
+      } finally {
+        this.inFlight.delete(key);
+        this.stats.inFlight = this.inFlight.size;
+        this.wake();
+      }
+    })();
+    this.inFlight.set(key, { controller, done });
+    this.stats.inFlight = this.inFlight.size;
+  }
+
+  private async renewLeases(): Promise<void> {
+    const keys = [...this.inFlight.keys()];
+    if (keys.length === 0) return;
+    try {
+      const kept = new Set(
+        await this.consumer.renewLeases(this.handle.db, {
+          workerId: this.workerId,
+          keys,
+          leaseMs: this.consumer.leaseMs,
+        }),
+      );
+      for (const key of keys) {
+        if (!kept.has(key)) this.inFlight.get(key)?.controller.abort(new Error("lease lost"));
+      }
+    } catch (error) {
+      this.stats.lastError = errorMessage(error);
+    }
+  }
+
+  /** Stops claiming, lets running jobs finish for `graceMs`, then aborts them and hands them back. */
+  async stop(graceMs: number): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.loopDone;
+    const pending = [...this.inFlight.values()].map((entry) => entry.done);
+    const timedOut = await Promise.race([
+      Promise.all(pending).then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+    ]);
+    if (timedOut) {
+      for (const entry of this.inFlight.values()) entry.controller.abort(new Error("worker stopping"));
+      const keys = [...this.inFlight.keys()];
+      if (keys.length > 0 && this.consumer.releaseLeases) {
+        await this.consumer
+          .releaseLeases(this.handle.db, { workerId: this.workerId, keys })
+          .catch((error) => this.log.error(`${this.consumer.name}: release failed`, error));
+      }
+    }
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    await this.unlisten?.().catch(() => {});
+  }
+}
+
+/**
+ * The one place background work runs: the web server starts one in-process, `npm run worker` starts more.
+ * Each registered consumer gets a claim loop woken by LISTEN/NOTIFY with a polling fallback.
+ */
+export class WorkerHost {
+  readonly id: string;
+  private readonly runners: ConsumerRunner<unknown>[] = [];
+  private registryTimer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    readonly kind: WorkerKind,
+    private readonly log: Logger = consoleLogger,
+  ) {
+    this.id = `${kind}:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  register<Job>(consumer: Consumer<Job>): this {
+    if (this.running) throw new Error("register consumers before start()");
+    this.runners.push(
+      new ConsumerRunner(consumer, this.handle, this.id, this.log) as ConsumerRunner<unknown>,
+    );
+    return this;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.handle.db.insert(workerProcesses).values({
+      id: this.id,
+      kind: this.kind,
+      hostname: hostname(),
+      pid: process.pid,
+      consumers: this.runners.map((runner) => runner.stats.name),
+    });
+    for (const runner of this.runners) await runner.start();
+    this.registryTimer = setInterval(() => void this.heartbeat(), REGISTRY_HEARTBEAT_MS);
+    this.registryTimer.unref();
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const db = this.handle.db;
+      await db
+        .insert(workerProcesses)
+        .values({
+          id: this.id,
+          kind: this.kind,
+          hostname: hostname(),
+          pid: process.pid,
+          consumers: this.runners.map((runner) => runner.stats.name),
+        })
+        .onConflictDoUpdate({ target: workerProcesses.id, set: { heartbeatAt: sql`now()` } });
+      await db
+        .delete(workerProcesses)
+        .where(
+          lt(
+            workerProcesses.heartbeatAt,
+            sql`now() - make_interval(secs => ${WORKER_STALE_AFTER_MS / 1000})`,
+          ),
+        );
+    } catch (error) {
+      this.log.error("registry heartbeat failed", error);
+    }
+  }
+
+  /** Wakes every consumer at once, e.g. after an admin's "send now". */
+  wakeAll(): void {
+    for (const runner of this.runners) runner.wake();
+  }
+
+  status(): WorkerHostStatus {
+    return {
+      id: this.id,
+      kind: this.kind,
+      running: this.running,
+      consumers: this.runners.map((runner) => ({ ...runner.stats })),
+    };
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.registryTimer) clearInterval(this.registryTimer);
+    await Promise.all(this.runners.map((runner) => runner.stop(graceMs)));
+    await this.handle.db
+      .delete(workerProcesses)
+      .where(eq(workerProcesses.id, this.id))
+      .catch((error) => this.log.error("could not remove registry row", error));
+  }
+}
