@@ -4,6 +4,7 @@ export interface JobContext {
   /** Aborted when the host stops past its grace period or the job's lease was lost to another worker. */
   signal: AbortSignal;
   workerId: string;
+  db: Database;
 }
 
 /**

@@ -130,7 +130,11 @@ class ConsumerRunner<Job> {
     const controller = new AbortController();
     const done = (async () => {
       try {
-        await this.consumer.process(job, { signal: controller.signal, workerId: this.workerId });
+        await this.consumer.process(job, {
+          signal: controller.signal,
+          workerId: this.workerId,
+          db: this.handle.db,
+        });
         this.stats.processed += 1;
       } catch (error) {
         this.stats.failed += 1;

@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createDatabase, type DatabaseHandle } from "@/db/client";
+import { listLiveWorkers } from "@/lib/worker/registry";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+/** Starts `npm run worker` the way an operator does (same command line as package.json). */
+function startWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let output = "";
+  const child = spawn(
+    path.join(root, "node_modules/.bin/tsx"),
+    ["--conditions=react-server", "lib/worker/cli.ts"],
+    {
+      cwd: root,
+      env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk;
+  });
+  return { child, output: () => output };
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+}
+
+describe("npm run worker", () => {
+  let handle: DatabaseHandle;
+  beforeAll(() => {
+    handle = createDatabase({ url: inject("databaseUrl"), maxConnections: 1 });
+  });
+  afterAll(() => handle.close());
+
+  it("registers as a live worker and stops cleanly on SIGTERM", async () => {
+    const worker = startWorker({
+      DATABASE_URL: inject("databaseUrl"),
+      NEXTAUTH_SECRET: "cli-test-secret-cli-test-secret-0123456",
+    });
+    const exited = exitOf(worker.child);
+    const deadline = Date.now() + 20_000;
+    let mine: string | undefined;
+    while (!mine && Date.now() < deadline) {
+      const announced = /\[worker\] (\S+) started/.exec(worker.output())?.[1];
+      mine = (await listLiveWorkers(handle.db)).find((w) => w.kind === "worker" && w.id === announced)?.id;
+      if (!mine) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(mine, worker.output()).toBeDefined();
+    worker.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(worker.output()).toContain("[worker] stopped");
+    expect((await listLiveWorkers(handle.db)).map((w) => w.id)).not.toContain(mine);
+  });
+
+  it("explains that the embedded database needs no extra worker", async () => {
+    const worker = startWorker({ NEXTAUTH_SECRET: "cli-test-secret-cli-test-secret-0123456" });
+    expect(await exitOf(worker.child)).toBe(1);
+    expect(worker.output()).toContain("npm run worker needs DATABASE_URL");
+  });
+
+  it("refuses a bad configuration with a readable message", async () => {
+    const worker = startWorker({ DATABASE_URL: "mysql://nope", WORKER_CONCURRENCY: "many" });
+    expect(await exitOf(worker.child)).toBe(1);
+    expect(worker.output()).toContain("Invalid configuration:");
+    expect(worker.output()).toContain("DATABASE_URL: must be a postgres:// or postgresql:// connection URL");
+    expect(worker.output()).toContain("WORKER_CONCURRENCY:");
+  });
+});

@@ -1,0 +1,213 @@
+import { eq, sql } from "drizzle-orm";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { createDatabase, type DatabaseHandle } from "@/db/client";
+import { migrateDatabase } from "@/db/migrate";
+import { workerProcesses } from "@/db/schema";
+import { WorkerHost } from "@/lib/worker/host";
+import { listLiveWorkers } from "@/lib/worker/registry";
+import { createTestJobTable, enqueueTestJobs, testConsumer, testJobs } from "./support/test-consumer";
+
+const quiet = { info: () => {}, error: () => {} };
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await sleep(25);
+  }
+}
+
+describe("worker host on PostgreSQL", () => {
+  let handle: DatabaseHandle;
+  let other: DatabaseHandle;
+  const hosts: WorkerHost[] = [];
+
+  function startHost(consumer: ReturnType<typeof testConsumer>, on: DatabaseHandle = handle) {
+    const host = new WorkerHost(on, "worker", quiet).register(consumer);
+    hosts.push(host);
+    return host.start().then(() => host);
+  }
+
+  beforeAll(async () => {
+    handle = createDatabase({ url: inject("databaseUrl"), maxConnections: 4 });
+    other = createDatabase({ url: inject("databaseUrl"), maxConnections: 4 });
+  });
+
+  beforeEach(async () => {
+    await createTestJobTable(handle.db);
+  });
+
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((host) => host.stop(2_000)));
+  });
+
+  afterAll(async () => {
+    await handle.close();
+    await other.close();
+  });
+
+  it("runs committed work when NOTIFY arrives, without waiting for a poll", async () => {
+    // A one-minute poll: only the notification can explain a quick pick-up.
+    await startHost(testConsumer({ pollMs: 60_000 }));
+    await sleep(100);
+    await enqueueTestJobs(handle.db, 5);
+    const jobs = await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows.every((row) => row.status === "done"),
+      5_000,
+    );
+    expect(jobs.map((job) => job.status)).toEqual(Array(5).fill("done"));
+    for (const job of jobs) expect(job.latency_ms).toBeLessThan(2_000);
+  });
+
+  it("falls back to polling when no notification is sent", async () => {
+    await startHost(testConsumer({ pollMs: 200 }));
+    await sleep(100);
+    await enqueueTestJobs(handle.db, 3, { wake: false });
+    const jobs = await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows.every((row) => row.status === "done"),
+    );
+    expect(jobs.every((job) => job.status === "done")).toBe(true);
+  });
+
+  it("never runs a job twice when two hosts compete (SKIP LOCKED)", async () => {
+    const work = () => sleep(2);
+    await startHost(testConsumer({ concurrency: 8, work }), handle);
+    await startHost(testConsumer({ concurrency: 8, work }), other);
+    await enqueueTestJobs(handle.db, 300);
+    const jobs = await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows.every((row) => row.status === "done"),
+      20_000,
+    );
+    expect(jobs).toHaveLength(300);
+    expect(jobs.every((job) => job.status === "done" && job.attempts === 1 && job.done_by.length === 1)).toBe(
+      true,
+    );
+    const workers = new Set(jobs.map((job) => job.done_by[0]));
+    expect(workers.size).toBe(2);
+  });
+
+  it("keeps a long job's lease alive with heartbeats so nobody else takes it", async () => {
+    const lease = { leaseMs: 300, pollMs: 100 };
+    await startHost(testConsumer({ ...lease, work: () => sleep(1_500) }));
+    await enqueueTestJobs(handle.db, 1);
+    await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "running",
+    );
+    await startHost(testConsumer(lease), other);
+    const [job] = await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "done",
+    );
+    expect(job?.attempts).toBe(1);
+    expect(job?.done_by).toHaveLength(1);
+  });
+
+  it("takes over the work of a worker that died once its lease expires", async () => {
+    await enqueueTestJobs(handle.db, 2, { wake: false });
+    // A worker claims both jobs and dies without finishing or renewing them.
+    const dead = testConsumer({ leaseMs: 300 });
+    await dead.claim(handle.db, { workerId: "worker:dead", limit: 2, leaseMs: 300 });
+    const host = await startHost(testConsumer({ pollMs: 100 }));
+    const jobs = await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows.every((row) => row.status === "done"),
+    );
+    expect(jobs.map((job) => [job.status, job.attempts, job.done_by])).toEqual([
+      ["done", 2, [host.id]],
+      ["done", 2, [host.id]],
+    ]);
+  });
+
+  it("aborts a job whose lease was taken away", async () => {
+    let aborted = false;
+    const host = await startHost(
+      testConsumer({
+        leaseMs: 300,
+        work: async (_job, ctx) => {
+          await new Promise<void>((resolve) => {
+            ctx.signal.addEventListener("abort", () => resolve());
+            setTimeout(resolve, 3_000);
+          });
+          aborted = ctx.signal.aborted;
+        },
+      }),
+    );
+    await enqueueTestJobs(handle.db, 1);
+    await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "running",
+    );
+    await handle.db.execute(sql`update host_test_jobs set lease_owner = 'someone-else'`);
+    await waitFor(
+      async () => aborted,
+      (value) => value,
+      3_000,
+    );
+    expect(aborted).toBe(true);
+    expect(host.status().consumers[0]?.inFlight).toBe(0);
+  });
+
+  it("registers itself while running and leaves cleanly on stop, finishing running work", async () => {
+    const host = await startHost(testConsumer({ work: () => sleep(400) }));
+    expect((await listLiveWorkers(handle.db)).map((worker) => worker.id)).toContain(host.id);
+    await enqueueTestJobs(handle.db, 1);
+    await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "running",
+    );
+    await host.stop(5_000);
+    const [job] = await testJobs(handle.db);
+    expect(job?.status).toBe("done");
+    expect(await handle.db.$count(workerProcesses, eq(workerProcesses.id, host.id))).toBe(0);
+    expect(host.status().running).toBe(false);
+    // A stopped host claims nothing more.
+    await enqueueTestJobs(handle.db, 1);
+    await sleep(300);
+    expect((await testJobs(handle.db))[1]?.status).toBe("queued");
+  });
+
+  it("hands unfinished work back when stopping past the grace period", async () => {
+    const host = await startHost(testConsumer({ work: () => sleep(5_000) }));
+    await enqueueTestJobs(handle.db, 1);
+    await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "running",
+    );
+    await host.stop(100);
+    const [job] = await testJobs(handle.db);
+    expect(job?.status).toBe("queued");
+    expect(job?.lease_owner).toBeNull();
+  });
+});
+
+describe("worker host on the embedded database", () => {
+  it("wakes on NOTIFY inside the single PGlite process", async () => {
+    const handle = createDatabase({ pgliteDataDir: "memory://" });
+    await migrateDatabase(handle);
+    await createTestJobTable(handle.db);
+    const host = new WorkerHost(handle, "web", quiet).register(testConsumer({ pollMs: 60_000 }));
+    await host.start();
+    try {
+      await enqueueTestJobs(handle.db, 3);
+      const jobs = await waitFor(
+        () => testJobs(handle.db),
+        (rows) => rows.every((row) => row.status === "done"),
+        5_000,
+      );
+      expect(jobs.every((job) => job.status === "done")).toBe(true);
+    } finally {
+      await host.stop(1_000);
+      await handle.close();
+    }
+  });
+});

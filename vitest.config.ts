@@ -1,0 +1,23 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+const root = import.meta.dirname;
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      "@": root,
+      // Next.js resolves "server-only" to a no-op on the server; tests are server code too.
+      "server-only": path.join(root, "tests/support/server-only.ts"),
+    },
+  },
+  test: {
+    include: ["tests/**/*.test.ts"],
+    environment: "node",
+    pool: "forks",
+    globalSetup: ["tests/support/global-setup.ts"],
+    setupFiles: ["tests/support/setup-env.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
