@@ -154,7 +154,11 @@ describe("worker host on PostgreSQL", () => {
       3_000,
     );
     expect(aborted).toBe(true);
-    expect(host.status().consumers[0]?.inFlight).toBe(0);
+    const inFlight = await waitFor(
+      async () => host.status().consumers[0]?.inFlight,
+      (value) => value === 0,
+    );
+    expect(inFlight).toBe(0);
   });
 
   it("registers itself while running and leaves cleanly on stop, finishing running work", async () => {

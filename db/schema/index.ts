@@ -1,3 +1,4 @@
 export * from "./departments";
 export * from "./users";
 export * from "./worker-processes";
+export * from "./push";

@@ -51,6 +51,10 @@ class ConsumerRunner<Job> {
   private leaseTimer: NodeJS.Timeout | null = null;
   private lastRecovery = 0;
   private running = false;
+  private signalStopped: () => void = () => {};
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.signalStopped = resolve;
+  });
   readonly stats: ConsumerStatus;
 
   constructor(
@@ -78,29 +82,32 @@ class ConsumerRunner<Job> {
     let failures = 0;
     while (this.running) {
       const free = this.consumer.concurrency - this.inFlight.size;
-      let claimedAll = false;
-      if (free > 0) {
-        this.wakeRequested = false;
-        try {
-          await this.recoverIfDue();
-          const jobs = await this.consumer.claim(this.handle.db, {
-            workerId: this.workerId,
-            limit: free,
-            leaseMs: this.consumer.leaseMs,
-          });
-          failures = 0;
-          for (const job of jobs) this.run(job);
-          claimedAll = jobs.length === free;
-        } catch (error) {
-          // Database gone (restart, network): back off and try again; postgres.js reconnects by itself.
-          failures += 1;
-          this.stats.lastError = errorMessage(error);
-          if (failures === 1) this.log.error(`${this.consumer.name}: claim failed`, error);
-          await this.sleep(Math.min(5_000, 100 * 2 ** failures));
-          continue;
-        }
+      if (free <= 0) {
+        // At capacity: only a finished job (or stop) makes claiming worthwhile again.
+        await Promise.race([...[...this.inFlight.values()].map((entry) => entry.done), this.stopped]);
+        continue;
       }
-      if (!claimedAll) await this.sleep(this.consumer.pollMs);
+      this.wakeRequested = false;
+      try {
+        await this.recoverIfDue();
+        const jobs = await this.consumer.claim(this.handle.db, {
+          workerId: this.workerId,
+          limit: free,
+          leaseMs: this.consumer.leaseMs,
+        });
+        failures = 0;
+        for (const job of jobs) this.run(job);
+        if (jobs.length === free) continue;
+      } catch (error) {
+        // Database gone (restart, network): back off and try again; postgres.js reconnects by itself.
+        failures += 1;
+        this.stats.lastError = errorMessage(error);
+        if (failures === 1) this.log.error(`${this.consumer.name}: claim failed`, error);
+        this.wakeRequested = false;
+        await this.sleep(Math.min(5_000, 100 * 2 ** failures));
+        continue;
+      }
+      await this.sleep(this.consumer.pollMs);
     }
   }
 
@@ -172,6 +179,7 @@ class ConsumerRunner<Job> {
   /** Stops claiming, lets running jobs finish for `graceMs`, then aborts them and hands them back. */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
+    this.signalStopped();
     this.wakeUp?.();
     await this.loopDone;
     const pending = [...this.inFlight.values()].map((entry) => entry.done);

@@ -1,0 +1,82 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { users } from "./users";
+
+/** The VAPID key pair: one row, private key encrypted with a key derived from the app secret. */
+export const pushCredentials = pgTable(
+  "push_credentials",
+  {
+    id: integer("id").primaryKey().default(1),
+    publicKey: text("public_key").notNull(),
+    privateKeyEncrypted: text("private_key_encrypted").notNull(),
+    version: integer("version").notNull().default(1),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [check("push_credentials_single_row", sql`${table.id} = 1`)],
+);
+
+/** One row per device (browser profile) that opted in. */
+export const pushSubscriptions = pgTable(
+  "push_subscriptions",
+  {
+    id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    endpoint: text("endpoint").notNull().unique(),
+    p256dh: text("p256dh").notNull(),
+    auth: text("auth").notNull(),
+    userAgent: text("user_agent").notNull().default(""),
+    deviceLabel: text("device_label").notNull().default("Unknown device"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSuccessAt: timestamp("last_success_at", { withTimezone: true }),
+    lastFailureAt: timestamp("last_failure_at", { withTimezone: true }),
+    lastError: text("last_error"),
+  },
+  (table) => [index("push_subscriptions_user_idx").on(table.userId)],
+);
+
+export const pushMessageStatuses = ["queued", "sending", "sent", "failed"] as const;
+export const pushMessageStatus = pgEnum("push_message_status", pushMessageStatuses);
+
+/** The push queue: one row per notification per device. */
+export const pushMessages = pgTable(
+  "push_messages",
+  {
+    id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    subscriptionId: integer("subscription_id").references(() => pushSubscriptions.id, { onDelete: "set null" }),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    targetUrl: text("target_url").notNull(),
+    iconUrl: text("icon_url"),
+    /** The exact JSON the service worker receives (encrypted per message at send time). */
+    payload: jsonb("payload").notNull(),
+    urgency: text("urgency", { enum: ["very-low", "low", "normal", "high"] }).notNull().default("normal"),
+    ttlSeconds: integer("ttl_seconds").notNull().default(86_400),
+    status: pushMessageStatus("status").notNull().default("queued"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
+    lastError: text("last_error"),
+    lastStatusCode: integer("last_status_code"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+  },
+  (table) => [
+    index("push_messages_due_idx")
+      .on(table.nextAttemptAt, table.id)
+      .where(sql`${table.status} = 'queued'`),
+    index("push_messages_lease_idx")
+      .on(table.leaseExpiresAt)
+      .where(sql`${table.status} = 'sending'`),
+    index("push_messages_created_idx").on(table.createdAt),
+  ],
+);
+
+export type PushSubscription = typeof pushSubscriptions.$inferSelect;
+export type PushMessage = typeof pushMessages.$inferSelect;
+export type PushMessageStatus = (typeof pushMessageStatuses)[number];
