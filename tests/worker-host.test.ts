@@ -161,6 +161,21 @@ describe("worker host on PostgreSQL", () => {
     expect(inFlight).toBe(0);
   });
 
+  it("stays idle, not spinning, while at capacity and notified", async () => {
+    await startHost(testConsumer({ concurrency: 1, work: () => sleep(800) }));
+    await enqueueTestJobs(handle.db, 2);
+    await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "running",
+    );
+    const before = process.cpuUsage();
+    for (let i = 0; i < 5; i++) await enqueueTestJobs(handle.db, 0);
+    await sleep(500);
+    const used = process.cpuUsage(before);
+    // A busy loop would burn the whole 500 ms; waiting costs a few milliseconds.
+    expect((used.user + used.system) / 1000).toBeLessThan(250);
+  });
+
   it("registers itself while running and leaves cleanly on stop, finishing running work", async () => {
     const host = await startHost(testConsumer({ work: () => sleep(400) }));
     expect((await listLiveWorkers(handle.db)).map((worker) => worker.id)).toContain(host.id);
