@@ -1,4 +1,4 @@
 export * from "./departments";
+export * from "./push";
 export * from "./users";
 export * from "./worker-processes";
-export * from "./push";

@@ -47,14 +47,18 @@ export const pushMessages = pgTable(
     userId: integer("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    subscriptionId: integer("subscription_id").references(() => pushSubscriptions.id, { onDelete: "set null" }),
+    subscriptionId: integer("subscription_id").references(() => pushSubscriptions.id, {
+      onDelete: "set null",
+    }),
     title: text("title").notNull(),
     body: text("body").notNull(),
     targetUrl: text("target_url").notNull(),
     iconUrl: text("icon_url"),
     /** The exact JSON the service worker receives (encrypted per message at send time). */
     payload: jsonb("payload").notNull(),
-    urgency: text("urgency", { enum: ["very-low", "low", "normal", "high"] }).notNull().default("normal"),
+    urgency: text("urgency", { enum: ["very-low", "low", "normal", "high"] })
+      .notNull()
+      .default("normal"),
     ttlSeconds: integer("ttl_seconds").notNull().default(86_400),
     status: pushMessageStatus("status").notNull().default("queued"),
     attempts: integer("attempts").notNull().default(0),
@@ -67,12 +71,8 @@ export const pushMessages = pgTable(
     sentAt: timestamp("sent_at", { withTimezone: true }),
   },
   (table) => [
-    index("push_messages_due_idx")
-      .on(table.nextAttemptAt, table.id)
-      .where(sql`${table.status} = 'queued'`),
-    index("push_messages_lease_idx")
-      .on(table.leaseExpiresAt)
-      .where(sql`${table.status} = 'sending'`),
+    index("push_messages_due_idx").on(table.nextAttemptAt, table.id).where(sql`${table.status} = 'queued'`),
+    index("push_messages_lease_idx").on(table.leaseExpiresAt).where(sql`${table.status} = 'sending'`),
     index("push_messages_created_idx").on(table.createdAt),
   ],
 );

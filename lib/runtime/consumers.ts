@@ -1,7 +1,8 @@
 import "server-only";
+import { pushSenderConsumer } from "@/lib/push/sender";
 import type { Consumer } from "@/lib/worker/consumer";
 
-/** Every kind of background work this application runs; the push sender and chain runner join here. */
+/** Every kind of background work this application runs. */
 export function appConsumers(): Consumer<unknown>[] {
-  return [];
+  return [pushSenderConsumer() as Consumer<unknown>];
 }

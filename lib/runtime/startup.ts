@@ -3,6 +3,7 @@ import { getDatabase } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import { seedDatabase } from "@/db/seed";
 import { ConfigError, getEnv } from "@/lib/env";
+import { ensureVapidCredentials } from "@/lib/push/credentials";
 import { WorkerHost, type WorkerKind } from "@/lib/worker/host";
 import { appConsumers } from "./consumers";
 
@@ -18,6 +19,7 @@ export function prepareDatabase(): Promise<void> {
     const handle = getDatabase();
     await migrateDatabase(handle, env.DATABASE_URL);
     await seedDatabase(handle.db, env.DEMO_PASSWORD);
+    await ensureVapidCredentials(handle.db);
   })();
   return globalForRuntime.__approvalReady;
 }

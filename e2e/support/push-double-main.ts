@@ -1,0 +1,13 @@
+// The push service double as its own process (Playwright's webServer, `npm run bench`).
+import { PushDouble } from "./push-double";
+
+const port = Number(process.env.PUSH_DOUBLE_PORT ?? 4443);
+const controlPort = Number(process.env.PUSH_DOUBLE_CONTROL_PORT ?? port + 1);
+const double = await PushDouble.start({ port, controlPort });
+console.log(`[push-double] ${double.origin} (control http://127.0.0.1:${controlPort})`);
+const stop = async () => {
+  await double.close();
+  process.exit(0);
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());

@@ -1,0 +1,299 @@
+// A local stand-in for FCM / Mozilla / Apple push services. It speaks HTTPS with a certificate the app
+// trusts through NODE_EXTRA_CA_CERTS, verifies the VAPID JWT (RFC 8292) and decrypts the aes128gcm body
+// (RFC 8291) with the subscription's private key, exactly as a real push service and browser would.
+import { createECDH, createPublicKey, randomBytes, randomUUID, verify } from "node:crypto";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import ece from "http_ece";
+
+const certs = path.join(import.meta.dirname, "certs");
+
+export interface DoubleSubscription {
+  id: string;
+  endpoint: string;
+  expirationTime: null;
+  keys: { p256dh: string; auth: string };
+  applicationServerKey: string;
+}
+
+export interface ReceivedMessage {
+  subscriptionId: string;
+  payload: string;
+  headers: { ttl: string | undefined; urgency: string | undefined; topic: string | undefined };
+  jwt: { aud: string; exp: number; sub: string };
+  receivedAt: number;
+  status: number;
+}
+
+export interface Rejection {
+  subscriptionId: string;
+  status: number;
+  reason: string;
+}
+
+/** What to answer next: a status code (with optional Retry-After / body), or never answer. */
+export type Behaviour = number | "hang" | { status: number; retryAfter?: string; body?: string };
+
+interface Stored extends DoubleSubscription {
+  ecdh: ReturnType<typeof createECDH>;
+}
+
+const b64url = (buffer: Buffer) => buffer.toString("base64url");
+
+function publicKeyFromRaw(raw: Buffer) {
+  return createPublicKey({
+    key: { kty: "EC", crv: "P-256", x: b64url(raw.subarray(1, 33)), y: b64url(raw.subarray(33, 65)) },
+    format: "jwk",
+  });
+}
+
+/** Verifies `Authorization: vapid t=<jwt>, k=<key>`; returns the claims or why it is refused. */
+export function verifyVapid(
+  authorization: string | undefined,
+  audience: string,
+  expectedKey: string,
+  now = Date.now() / 1000,
+): { ok: true; claims: ReceivedMessage["jwt"] } | { ok: false; status: number; reason: string } {
+  const match = /^vapid t=([\w-]+\.[\w-]+\.[\w-]+),\s*k=([\w-]+)$/.exec(authorization ?? "");
+  if (!match) return { ok: false, status: 401, reason: "missing or malformed vapid Authorization header" };
+  const [, token, key] = match as unknown as [string, string, string];
+  if (key !== expectedKey)
+    return { ok: false, status: 403, reason: "k does not match the subscription's server key" };
+  const [header, claims, signature] = token.split(".") as [string, string, string];
+  const rawKey = Buffer.from(key, "base64url");
+  if (rawKey.length !== 65) return { ok: false, status: 401, reason: "k is not a P-256 public key" };
+  const valid = verify(
+    "sha256",
+    Buffer.from(`${header}.${claims}`),
+    { key: publicKeyFromRaw(rawKey), dsaEncoding: "ieee-p1363" },
+    Buffer.from(signature, "base64url"),
+  );
+  if (!valid) return { ok: false, status: 401, reason: "JWT signature does not verify" };
+  const head = JSON.parse(Buffer.from(header, "base64url").toString()) as { alg?: string };
+  if (head.alg !== "ES256") return { ok: false, status: 401, reason: "JWT alg must be ES256" };
+  const body = JSON.parse(Buffer.from(claims, "base64url").toString()) as ReceivedMessage["jwt"];
+  if (body.aud !== audience) return { ok: false, status: 401, reason: `aud ${body.aud} is not ${audience}` };
+  if (!(body.exp > now)) return { ok: false, status: 401, reason: "JWT has expired" };
+  if (body.exp > now + 24 * 3600 + 60)
+    return { ok: false, status: 401, reason: "exp is more than 24 h ahead" };
+  if (!/^(mailto:[^@\s]+@[^@\s]+|https:\/\/\S+)$/.test(body.sub ?? "")) {
+    return { ok: false, status: 401, reason: "sub must be mailto: or https:" };
+  }
+  return { ok: true, claims: body };
+}
+
+export class PushDouble {
+  readonly subscriptions = new Map<string, Stored>();
+  readonly messages: ReceivedMessage[] = [];
+  readonly rejections: Rejection[] = [];
+  readonly requests: { subscriptionId: string; at: number }[] = [];
+  private readonly behaviours = new Map<string, Behaviour[]>();
+  private readonly listeners = new Set<(message: ReceivedMessage) => void>();
+  private readonly hanging = new Set<http.ServerResponse>();
+  private control?: http.Server;
+
+  private constructor(
+    private readonly server: https.Server,
+    readonly origin: string,
+  ) {}
+
+  /** Starts the HTTPS push endpoint (and, when asked, a plain-HTTP control API for other processes). */
+  static async start({
+    port = 0,
+    controlPort,
+  }: {
+    port?: number;
+    controlPort?: number;
+  } = {}): Promise<PushDouble> {
+    const server = https.createServer({
+      key: readFileSync(path.join(certs, "push-double.key")),
+      cert: readFileSync(path.join(certs, "push-double.crt")),
+      keepAlive: true,
+    });
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    const double = new PushDouble(server, `https://localhost:${(server.address() as AddressInfo).port}`);
+    server.on("request", (request, response) => void double.handle(request, response));
+    if (controlPort !== undefined) await double.startControl(controlPort);
+    return double;
+  }
+
+  /** What a browser's pushManager.subscribe() would return, with keys only this double can decrypt. */
+  createSubscription(applicationServerKey: string): DoubleSubscription {
+    const ecdh = createECDH("prime256v1");
+    ecdh.generateKeys();
+    const id = randomUUID();
+    const subscription: Stored = {
+      id,
+      endpoint: `${this.origin}/push/${id}`,
+      expirationTime: null,
+      keys: { p256dh: b64url(ecdh.getPublicKey()), auth: b64url(randomBytes(16)) },
+      applicationServerKey,
+      ecdh,
+    };
+    this.subscriptions.set(id, subscription);
+    const { ecdh: _secret, ...visible } = subscription;
+    return visible;
+  }
+
+  /** Queues answers for a subscription ("*" for all); once used up, requests get 201. */
+  respond(subscriptionId: string, ...behaviours: Behaviour[]): void {
+    this.behaviours.set(subscriptionId, [...(this.behaviours.get(subscriptionId) ?? []), ...behaviours]);
+  }
+
+  received(subscriptionId?: string): ReceivedMessage[] {
+    return this.messages.filter((message) => !subscriptionId || message.subscriptionId === subscriptionId);
+  }
+
+  onMessage(listener: (message: ReceivedMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async waitForMessages(
+    count: number,
+    { subscriptionId, timeoutMs = 10_000 }: { subscriptionId?: string; timeoutMs?: number } = {},
+  ) {
+    const deadline = Date.now() + timeoutMs;
+    while (this.received(subscriptionId).length < count) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `push double: ${this.received(subscriptionId).length} of ${count} messages after ${timeoutMs} ms`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.received(subscriptionId);
+  }
+
+  reset(): void {
+    this.messages.length = 0;
+    this.rejections.length = 0;
+    this.requests.length = 0;
+    this.behaviours.clear();
+    this.releaseHanging();
+  }
+
+  private releaseHanging() {
+    for (const response of this.hanging) response.destroy();
+    this.hanging.clear();
+  }
+
+  private nextBehaviour(subscriptionId: string): Behaviour {
+    for (const key of [subscriptionId, "*"]) {
+      const queue = this.behaviours.get(key);
+      if (queue?.length) return queue.shift()!;
+    }
+    return 201;
+  }
+
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const id = /^\/push\/([\w-]+)$/.exec(request.url ?? "")?.[1] ?? "";
+    const subscription = this.subscriptions.get(id);
+    this.requests.push({ subscriptionId: id, at: Date.now() });
+    const refuse = (status: number, reason: string) => {
+      this.rejections.push({ subscriptionId: id, status, reason });
+      response.writeHead(status, { "content-type": "text/plain" }).end(reason);
+    };
+    if (request.method !== "POST" || !subscription) return refuse(404, "no such subscription");
+    const vapid = verifyVapid(request.headers.authorization, this.origin, subscription.applicationServerKey);
+    if (!vapid.ok) return refuse(vapid.status, vapid.reason);
+    if (request.headers["content-encoding"] !== "aes128gcm")
+      return refuse(415, "Content-Encoding must be aes128gcm");
+    if (!request.headers.ttl) return refuse(400, "TTL header is required");
+    if (body.length > 4096) return refuse(413, "payload too large");
+    let payload: string;
+    try {
+      payload = ece
+        .decrypt(body, {
+          version: "aes128gcm",
+          privateKey: subscription.ecdh,
+          authSecret: subscription.keys.auth,
+        })
+        .toString("utf8");
+    } catch (error) {
+      return refuse(400, `cannot decrypt: ${(error as Error).message}`);
+    }
+    const behaviour = this.nextBehaviour(id);
+    if (behaviour === "hang") {
+      this.hanging.add(response);
+      return;
+    }
+    const {
+      status,
+      retryAfter,
+      body: answer,
+    } = typeof behaviour === "number" ? { status: behaviour } : behaviour;
+    if (status === 201) {
+      const message: ReceivedMessage = {
+        subscriptionId: id,
+        payload,
+        headers: {
+          ttl: request.headers.ttl as string | undefined,
+          urgency: request.headers.urgency as string | undefined,
+          topic: request.headers.topic as string | undefined,
+        },
+        jwt: vapid.claims,
+        receivedAt: Date.now(),
+        status,
+      };
+      this.messages.push(message);
+      for (const listener of this.listeners) listener(message);
+      response.writeHead(201, { location: `${this.origin}/message/${randomUUID()}` }).end();
+      return;
+    }
+    response.writeHead(status, retryAfter ? { "retry-after": retryAfter } : {}).end(answer ?? "");
+  }
+
+  /** Plain-HTTP control API with CORS, for Playwright workers and a browser's stubbed PushManager. */
+  private async startControl(port: number) {
+    const json = (response: http.ServerResponse, status: number, value: unknown) =>
+      response
+        .writeHead(status, {
+          "content-type": "application/json",
+          "access-control-allow-origin": "*",
+          "access-control-allow-headers": "content-type",
+        })
+        .end(JSON.stringify(value));
+    this.control = http.createServer(async (request, response) => {
+      if (request.method === "OPTIONS") return json(response, 204, null);
+      const url = new URL(request.url ?? "/", "http://control");
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const input = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
+      if (url.pathname === "/health") return json(response, 200, { ok: true, origin: this.origin });
+      if (url.pathname === "/subscriptions" && request.method === "POST") {
+        return json(response, 201, this.createSubscription(String(input.applicationServerKey)));
+      }
+      if (url.pathname === "/messages") {
+        return json(response, 200, this.received(url.searchParams.get("subscription") ?? undefined));
+      }
+      if (url.pathname === "/rejections") return json(response, 200, this.rejections);
+      if (url.pathname === "/behaviour" && request.method === "POST") {
+        this.respond(String(input.subscription ?? "*"), ...(input.responses as Behaviour[]));
+        return json(response, 200, { ok: true });
+      }
+      if (url.pathname === "/reset" && request.method === "POST") {
+        this.reset();
+        return json(response, 200, { ok: true });
+      }
+      return json(response, 404, { error: "not found" });
+    });
+    await new Promise<void>((resolve) => this.control!.listen(port, "127.0.0.1", resolve));
+  }
+
+  async close(): Promise<void> {
+    this.releaseHanging();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+    if (this.control) {
+      this.control.closeAllConnections();
+      await new Promise((resolve) => this.control!.close(resolve));
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import "server-only";
+import { and, desc, eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { type Executor, getDb } from "@/db/client";
+import { pushSubscriptions, users } from "@/db/schema";
+import { getEnv } from "@/lib/env";
+import { checkEndpoint, parseAllowList } from "./allow-list";
+import { deviceLabel } from "./device-label";
+
+const base64url = (bytes: number, label: string) =>
+  z
+    .string({ message: `${label} is missing.` })
+    .regex(/^[A-Za-z0-9_-]+={0,2}$/, { message: `${label} must be base64url.` })
+    .refine((value) => Buffer.from(value, "base64url").length === bytes, {
+      message: `${label} must be ${bytes} bytes.`,
+    });
+
+/** What a browser's PushSubscription.toJSON() gives, plus the previous endpoint on a key rotation. */
+export const subscriptionInputSchema = z.object({
+  endpoint: z
+    .string({ message: "The endpoint is missing." })
+    .max(2048, { message: "The endpoint is too long." }),
+  expirationTime: z.number().nullable().optional(),
+  keys: z.object(
+    {
+      p256dh: base64url(65, "The p256dh key").refine((value) => Buffer.from(value, "base64url")[0] === 4, {
+        message: "The p256dh key must be an uncompressed P-256 point.",
+      }),
+      auth: base64url(16, "The auth secret"),
+    },
+    { message: "The subscription keys are missing." },
+  ),
+  oldEndpoint: z.string().max(2048).optional(),
+});
+
+export type SubscriptionInput = z.infer<typeof subscriptionInputSchema>;
+
+export class SubscriptionRefused extends Error {}
+
+/**
+ * Stores (or moves to this user) a device's subscription. The endpoint must be on the push-service
+ * allow-list: the server will POST to it, so anything else would be a request-forgery vector.
+ */
+export async function saveSubscription(
+  { userId, input, userAgent }: { userId: number; input: SubscriptionInput; userAgent: string },
+  db: Executor = getDb(),
+) {
+  const checked = checkEndpoint(input.endpoint, parseAllowList(getEnv().PUSH_ENDPOINT_ALLOWLIST));
+  if (!checked.ok) throw new SubscriptionRefused(checked.reason);
+  const agent = userAgent.slice(0, 512);
+  const values = {
+    userId,
+    endpoint: input.endpoint,
+    p256dh: input.keys.p256dh,
+    auth: input.keys.auth,
+    userAgent: agent,
+    deviceLabel: deviceLabel(agent),
+  };
+  if (input.oldEndpoint && input.oldEndpoint !== input.endpoint) {
+    await db
+      .delete(pushSubscriptions)
+      .where(and(eq(pushSubscriptions.endpoint, input.oldEndpoint), eq(pushSubscriptions.userId, userId)));
+  }
+  const [row] = await db
+    .insert(pushSubscriptions)
+    .values(values)
+    .onConflictDoUpdate({
+      target: pushSubscriptions.endpoint,
+      set: { ...values, lastError: null, lastFailureAt: null, createdAt: sql`now()` },
+    })
+    .returning();
+  return row!;
+}
+
+export async function deleteSubscriptionByEndpoint(
+  { userId, endpoint }: { userId: number; endpoint: string },
+  db: Executor = getDb(),
+): Promise<boolean> {
+  const rows = await db
+    .delete(pushSubscriptions)
+    .where(and(eq(pushSubscriptions.endpoint, endpoint), eq(pushSubscriptions.userId, userId)))
+    .returning({ id: pushSubscriptions.id });
+  return rows.length > 0;
+}
+
+/** Removes one of the user's own devices; another user's id simply matches nothing. */
+export async function deleteSubscriptionById(
+  { userId, id }: { userId: number; id: number },
+  db: Executor = getDb(),
+): Promise<boolean> {
+  const rows = await db
+    .delete(pushSubscriptions)
+    .where(and(eq(pushSubscriptions.id, id), eq(pushSubscriptions.userId, userId)))
+    .returning({ id: pushSubscriptions.id });
+  return rows.length > 0;
+}
+
+export function listSubscriptionsForUser({ userId }: { userId: number }, db: Executor = getDb()) {
+  return db
+    .select({
+      id: pushSubscriptions.id,
+      endpoint: pushSubscriptions.endpoint,
+      deviceLabel: pushSubscriptions.deviceLabel,
+      createdAt: pushSubscriptions.createdAt,
+      lastSuccessAt: pushSubscriptions.lastSuccessAt,
+      lastFailureAt: pushSubscriptions.lastFailureAt,
+      lastError: pushSubscriptions.lastError,
+    })
+    .from(pushSubscriptions)
+    .where(eq(pushSubscriptions.userId, userId))
+    .orderBy(desc(pushSubscriptions.createdAt));
+}
+
+/** For administrators: every device, with the push-service host only (the endpoint is a capability). */
+export async function listAllSubscriptions(db: Executor = getDb()) {
+  const rows = await db
+    .select({
+      id: pushSubscriptions.id,
+      username: users.username,
+      deviceLabel: pushSubscriptions.deviceLabel,
+      endpoint: pushSubscriptions.endpoint,
+      createdAt: pushSubscriptions.createdAt,
+      lastSuccessAt: pushSubscriptions.lastSuccessAt,
+      lastFailureAt: pushSubscriptions.lastFailureAt,
+      lastError: pushSubscriptions.lastError,
+    })
+    .from(pushSubscriptions)
+    .innerJoin(users, eq(users.id, pushSubscriptions.userId))
+    .orderBy(desc(pushSubscriptions.createdAt));
+  return rows.map(({ endpoint, ...row }) => ({ ...row, endpointHost: new URL(endpoint).host }));
+}

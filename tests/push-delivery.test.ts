@@ -1,0 +1,289 @@
+import { eq, inArray } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { getDatabase, getDb } from "@/db/client";
+import { pushCredentials, pushMessages, pushSubscriptions, users } from "@/db/schema";
+import { getVapidKeys, getVapidPublicKey, regenerateVapidCredentials } from "@/lib/push/credentials";
+import { pushQueueNow } from "@/lib/push/queue";
+import { open } from "@/lib/push/secret-box";
+import { PushInputError, sendPushNotification } from "@/lib/push/send";
+import { pushSenderConsumer } from "@/lib/push/sender";
+import { SubscriptionRefused, saveSubscription, subscriptionInputSchema } from "@/lib/push/subscriptions";
+import { WorkerHost } from "@/lib/worker/host";
+import { PushDouble } from "../e2e/support/push-double";
+
+const quiet = { info: () => {}, error: () => {} };
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+let double: PushDouble;
+let host: WorkerHost;
+let userId: number;
+
+async function subscribeDevice() {
+  const subscription = double.createSubscription(await getVapidPublicKey());
+  const input = subscriptionInputSchema.parse(subscription);
+  const row = await saveSubscription({
+    userId,
+    input,
+    userAgent: "Mozilla/5.0 (Linux; Android 14) Chrome/126.0",
+  });
+  return { ...subscription, rowId: row.id };
+}
+
+async function messageRows(ids: number[]) {
+  return getDb().select().from(pushMessages).where(inArray(pushMessages.id, ids)).orderBy(pushMessages.id);
+}
+
+async function waitForRows(
+  ids: number[],
+  done: (rows: Awaited<ReturnType<typeof messageRows>>) => boolean,
+  timeoutMs = 10_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await messageRows(ids);
+    if (done(rows) || Date.now() > deadline) return rows;
+    await sleep(25);
+  }
+}
+
+beforeAll(async () => {
+  double = await PushDouble.start({ port: 4541 });
+  const [bo] = await getDb().select().from(users).where(eq(users.username, "bo"));
+  userId = bo!.id;
+  host = new WorkerHost(getDatabase(), "worker", quiet).register(pushSenderConsumer({ pollMs: 100 }));
+  await host.start();
+});
+
+afterAll(async () => {
+  await host.stop(2_000);
+  await double.close();
+});
+
+beforeEach(async () => {
+  await getDb().delete(pushMessages);
+  await getDb().delete(pushSubscriptions);
+  double.reset();
+});
+
+describe("sendPushNotification → sender → push service", () => {
+  it("notifies every device of the user, encrypted and signed, within a second", async () => {
+    const phone = await subscribeDevice();
+    const laptop = await subscribeDevice();
+    const started = Date.now();
+    const { queued, messageIds } = await sendPushNotification({
+      userName: "BO",
+      title: "Reimbursement Approved",
+      body: "Your reimbursement of $59.95 from Joe's Pharmacy was approved.",
+      targetUrl: "/reimbursements/42",
+      urgency: "high",
+    });
+    expect(queued).toBe(2);
+    const received = await double.waitForMessages(2, { timeoutMs: 5_000 });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(3_000);
+    expect(new Set(received.map((m) => m.subscriptionId))).toEqual(new Set([phone.id, laptop.id]));
+    const payload = JSON.parse(received[0]!.payload);
+    expect(payload).toMatchObject({
+      web_push: 8030,
+      notification: {
+        title: "Reimbursement Approved",
+        body: "Your reimbursement of $59.95 from Joe's Pharmacy was approved.",
+        navigate: "http://localhost:3000/reimbursements/42",
+      },
+    });
+    expect(received[0]!.headers).toMatchObject({ ttl: "86400", urgency: "high" });
+    expect(received[0]!.headers.topic).toMatch(/^m\d+$/);
+    expect(received[0]!.jwt).toMatchObject({
+      aud: double.origin,
+      sub: "mailto:push-tests@approval-notifications.example.com",
+    });
+    const rows = await waitForRows(messageIds, (r) => r.every((row) => row.status === "sent"));
+    expect(rows.map((row) => [row.status, row.attempts])).toEqual([
+      ["sent", 1],
+      ["sent", 1],
+    ]);
+    const [device] = await getDb()
+      .select()
+      .from(pushSubscriptions)
+      .where(eq(pushSubscriptions.id, phone.rowId));
+    expect(device?.lastSuccessAt).toBeInstanceOf(Date);
+    console.log(`enqueue → delivered (2 devices): ${elapsed} ms`);
+  });
+
+  it("reuses one VAPID token per push service instead of signing each message", async () => {
+    await subscribeDevice();
+    await sendPushNotification({ userName: "bo", title: "One", targetUrl: "/" });
+    await double.waitForMessages(1);
+    await sendPushNotification({ userName: "bo", title: "Two", targetUrl: "/" });
+    const [first, second] = await double.waitForMessages(2);
+    expect(second!.jwt.exp).toBe(first!.jwt.exp);
+  });
+
+  it("retries after a 500 and delivers exactly once", async () => {
+    const device = await subscribeDevice();
+    double.respond(device.id, 500);
+    const { messageIds } = await sendPushNotification({ userName: "bo", title: "Retry me", targetUrl: "/" });
+    const [row] = await waitForRows(messageIds, (r) => r[0]?.status === "sent", 8_000);
+    expect(row).toMatchObject({ status: "sent", attempts: 2 });
+    expect(double.received(device.id)).toHaveLength(1);
+    expect(double.requests.filter((r) => r.subscriptionId === device.id)).toHaveLength(2);
+  });
+
+  it("waits for Retry-After after a 429", async () => {
+    const device = await subscribeDevice();
+    double.respond(device.id, { status: 429, retryAfter: "2" });
+    const { messageIds } = await sendPushNotification({ userName: "bo", title: "Slow down", targetUrl: "/" });
+    const [row] = await waitForRows(messageIds, (r) => r[0]?.status === "sent", 8_000);
+    expect(row?.status).toBe("sent");
+    const [first, second] = double.requests.filter((r) => r.subscriptionId === device.id);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it.each([404, 410])(
+    "forgets a device whose subscription is gone (%i) and never retries",
+    async (status) => {
+      const device = await subscribeDevice();
+      double.respond(device.id, status);
+      const { messageIds } = await sendPushNotification({ userName: "bo", title: "Gone", targetUrl: "/" });
+      const [row] = await waitForRows(messageIds, (r) => r[0]?.status === "failed");
+      expect(row).toMatchObject({
+        status: "failed",
+        attempts: 1,
+        lastStatusCode: status,
+        subscriptionId: null,
+      });
+      expect(await getDb().$count(pushSubscriptions, eq(pushSubscriptions.id, device.rowId))).toBe(0);
+      await pushQueueNow({ force: true });
+      await sleep(300);
+      expect(double.requests.filter((r) => r.subscriptionId === device.id)).toHaveLength(1);
+    },
+  );
+
+  it("fails a 413 permanently and keeps the device", async () => {
+    const device = await subscribeDevice();
+    double.respond(device.id, 413);
+    const { messageIds } = await sendPushNotification({ userName: "bo", title: "Too big", targetUrl: "/" });
+    const [row] = await waitForRows(messageIds, (r) => r[0]?.status === "failed");
+    expect(row).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 413 });
+    expect(row?.lastError).toContain("too large");
+    const [kept] = await getDb()
+      .select()
+      .from(pushSubscriptions)
+      .where(eq(pushSubscriptions.id, device.rowId));
+    expect(kept?.lastError).toContain("too large");
+  });
+
+  it("keeps delivering to other devices while one push service hangs", async () => {
+    const stuck = await subscribeDevice();
+    const healthy = await subscribeDevice();
+    double.respond(stuck.id, "hang");
+    await sendPushNotification({ userName: "bo", title: "Hello", targetUrl: "/" });
+    await double.waitForMessages(1, { subscriptionId: healthy.id, timeoutMs: 3_000 });
+    expect(double.received(stuck.id)).toHaveLength(0);
+  });
+
+  it("sends nothing for a rolled-back transaction, and delivers once committed", async () => {
+    await subscribeDevice();
+    await expect(
+      getDb().transaction(async (tx) => {
+        await sendPushNotification({ userName: "bo", title: "Rolled back", targetUrl: "/" }, tx);
+        throw new Error("decision failed");
+      }),
+    ).rejects.toThrow("decision failed");
+    await getDb().transaction(async (tx) => {
+      await sendPushNotification({ userName: "bo", title: "Committed", targetUrl: "/" }, tx);
+    });
+    const [message] = await double.waitForMessages(1);
+    await sleep(300);
+    expect(double.received()).toHaveLength(1);
+    expect(JSON.parse(message!.payload).notification.title).toBe("Committed");
+  });
+
+  it("refuses bad input and enqueues nothing", async () => {
+    await subscribeDevice();
+    const attempts: [object, string][] = [
+      [{ userName: "nobody", title: "Hi", targetUrl: "/" }, "userName"],
+      [{ userName: "bo", title: "", targetUrl: "/" }, "title"],
+      [{ userName: "bo", title: "Hi", targetUrl: "javascript:alert(1)" }, "targetUrl"],
+      [{ userName: "bo", title: "Hi", targetUrl: "/", iconUrl: "data:image/png;base64,xx" }, "iconUrl"],
+      [{ userName: "bo", title: "Hi", body: "😀".repeat(1000), targetUrl: "/" }, "body"],
+      [{ userName: "bo", title: "x".repeat(121), targetUrl: "/" }, "title"],
+      [{ userName: "bo", title: 42, targetUrl: "/" }, "title"],
+    ];
+    for (const [input, field] of attempts) {
+      const error = await sendPushNotification(input as never).catch((e: unknown) => e);
+      expect(error, JSON.stringify(input).slice(0, 80)).toBeInstanceOf(PushInputError);
+      expect(Object.keys((error as PushInputError).fieldErrors)).toContain(field);
+    }
+    expect(await getDb().$count(pushMessages)).toBe(0);
+  });
+
+  it("returns zero queued for a user without devices", async () => {
+    expect(await sendPushNotification({ userName: "steve", title: "Hi", targetUrl: "/" })).toEqual({
+      queued: 0,
+      messageIds: [],
+    });
+  });
+});
+
+describe("subscriptions and credentials", () => {
+  it("refuses endpoints off the allow-list, without https, on private addresses, or malformed", async () => {
+    const good = double.createSubscription(await getVapidPublicKey());
+    for (const endpoint of [
+      "https://evil.example.com/push/1",
+      "http://localhost:4541/push/1",
+      "https://10.0.0.5/push",
+      "https://localhost:9999/push/1",
+      "https://[::1]:4541/push",
+    ]) {
+      const input = subscriptionInputSchema.parse({ ...good, endpoint });
+      await expect(saveSubscription({ userId, input, userAgent: "" })).rejects.toBeInstanceOf(
+        SubscriptionRefused,
+      );
+    }
+    expect(
+      subscriptionInputSchema.safeParse({ endpoint: good.endpoint, keys: { p256dh: "abc", auth: "x" } })
+        .success,
+    ).toBe(false);
+    expect(await getDb().$count(pushSubscriptions)).toBe(0);
+  });
+
+  it("never contacts a stored endpoint that is not allowed any more", async () => {
+    const device = await subscribeDevice();
+    await getDb()
+      .update(pushSubscriptions)
+      .set({ endpoint: "https://169.254.169.254/latest" })
+      .where(eq(pushSubscriptions.id, device.rowId));
+    const { messageIds } = await sendPushNotification({ userName: "bo", title: "SSRF?", targetUrl: "/" });
+    const [row] = await waitForRows(messageIds, (r) => r[0]?.status === "failed");
+    expect(row?.lastError).toContain("not allowed");
+    expect(double.requests).toHaveLength(0);
+  });
+
+  it("keeps the private key encrypted at rest", async () => {
+    const keys = await getVapidKeys();
+    const [row] = await getDb().select().from(pushCredentials);
+    expect(row?.privateKeyEncrypted).not.toContain(keys.privateKey);
+    expect(() =>
+      open(row!.privateKeyEncrypted, "another-secret-another-secret-another", "vapid-private-key"),
+    ).toThrow();
+  });
+
+  it("regenerating credentials clears subscriptions and the queue; new subscriptions work", async () => {
+    const old = await subscribeDevice();
+    double.respond(old.id, "hang");
+    await sendPushNotification({ userName: "bo", title: "Pending", targetUrl: "/" });
+    const before = await getVapidPublicKey();
+    const result = await regenerateVapidCredentials();
+    expect(result.publicKey).not.toBe(before);
+    expect(result.removedSubscriptions).toBe(1);
+    expect(await getDb().$count(pushSubscriptions)).toBe(0);
+    expect(await getDb().$count(pushMessages)).toBe(0);
+    const fresh = await subscribeDevice();
+    expect(fresh.applicationServerKey).toBe(result.publicKey);
+    await sendPushNotification({ userName: "bo", title: "After rotation", targetUrl: "/" });
+    const [message] = await double.waitForMessages(1, { subscriptionId: fresh.id });
+    expect(JSON.parse(message!.payload).notification.title).toBe("After rotation");
+    expect(double.rejections.filter((r) => r.subscriptionId === fresh.id)).toEqual([]);
+  });
+});
