@@ -43,28 +43,28 @@ export function classifyDelivery(
   }
   const { statusCode, headers = {}, body = "" } = result;
   const detail = body.trim().slice(0, 200);
-  const describe = (text: string) => `${text} (${statusCode}${detail ? `: ${detail}` : ""})`;
+  const explain = (text: string) => `${text} (${statusCode}${detail ? `: ${detail}` : ""})`;
   if (statusCode >= 200 && statusCode < 300) return { kind: "sent", statusCode };
   if (statusCode === 404 || statusCode === 410) {
-    return { kind: "gone", statusCode, error: describe("The subscription has expired or was unsubscribed") };
+    return { kind: "gone", statusCode, error: explain("The subscription has expired or was unsubscribed") };
   }
   // After a key change: Apple answers 400 VapidPkHashMismatch, FCM 403, Mozilla 401.
   if (statusCode === 401 || statusCode === 403 || (statusCode === 400 && /VapidPkHashMismatch/i.test(body))) {
     return {
       kind: "gone",
       statusCode,
-      error: describe("The subscription is not valid for the current server key"),
+      error: explain("The subscription is not valid for the current server key"),
     };
   }
-  if (statusCode === 413) return { kind: "failed", statusCode, error: describe("The payload is too large") };
+  if (statusCode === 413) return { kind: "failed", statusCode, error: explain("The payload is too large") };
   if (statusCode === 429) {
     if (attempt >= MAX_ATTEMPTS)
-      return { kind: "failed", statusCode, error: describe("Rate limited; gave up") };
+      return { kind: "failed", statusCode, error: explain("Rate limited; gave up") };
     return {
       kind: "retry",
       delayMs: retryAfterMs(headers["retry-after"]),
       statusCode,
-      error: describe("Rate limited"),
+      error: explain("Rate limited"),
     };
   }
   if (statusCode >= 500 || statusCode === 408) {
@@ -72,10 +72,10 @@ export function classifyDelivery(
       return {
         kind: "failed",
         statusCode,
-        error: describe(`Push service error; gave up after ${attempt} attempts`),
+        error: explain(`Push service error; gave up after ${attempt} attempts`),
       };
     }
-    return { kind: "retry", delayMs: backoffMs(attempt), statusCode, error: describe("Push service error") };
+    return { kind: "retry", delayMs: backoffMs(attempt), statusCode, error: explain("Push service error") };
   }
-  return { kind: "failed", statusCode, error: describe("The push service refused the message") };
+  return { kind: "failed", statusCode, error: explain("The push service refused the message") };
 }
