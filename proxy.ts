@@ -5,7 +5,7 @@ const PUBLIC_PATHS = [
   /^\/signin$/,
   /^\/api\/auth\//,
   /^\/api\/health$/,
-  /^\/sw\.js$/,
+  /^\/sw(-logic)?\.js$/,
   /^\/manifest\.webmanifest$/,
 ];
 

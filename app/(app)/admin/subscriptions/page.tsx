@@ -1,15 +1,25 @@
 import type { Metadata } from "next";
-import { Placeholder } from "@/components/ui/placeholder";
+import { SubscriptionsTable } from "@/components/push/subscriptions-table";
 import { requireRole } from "@/lib/auth/guards";
+import { listAllSubscriptions } from "@/lib/push/subscriptions";
 
 export const metadata: Metadata = { title: "Subscriptions" };
 
-export default async function Page() {
+export default async function SubscriptionsPage() {
   await requireRole("admin");
+  const rows = await listAllSubscriptions();
   return (
-    <Placeholder title="Subscriptions">
-      Every device subscribed to push notifications (user, device, endpoint host, created, last success) will
-      be here.
-    </Placeholder>
+    <section className="stack">
+      <h1>Subscriptions</h1>
+      <p className="muted">Every device that enabled push notifications. Endpoints are shown by host only.</p>
+      <SubscriptionsTable
+        rows={rows.map((row) => ({
+          ...row,
+          createdAt: row.createdAt.toISOString(),
+          lastSuccessAt: row.lastSuccessAt?.toISOString() ?? null,
+          lastFailureAt: row.lastFailureAt?.toISOString() ?? null,
+        }))}
+      />
+    </section>
   );
 }

@@ -1,14 +1,34 @@
 import type { Metadata } from "next";
-import { Placeholder } from "@/components/ui/placeholder";
+import { PushSettings } from "@/components/push/push-settings";
 import { requireUser } from "@/lib/auth/guards";
+import { getVapidPublicKey } from "@/lib/push/credentials";
+import { listSubscriptionsForUser } from "@/lib/push/subscriptions";
 
 export const metadata: Metadata = { title: "Push Notifications" };
 
-export default async function Page() {
-  await requireUser();
+export default async function PushSettingsPage() {
+  const user = await requireUser();
+  const [publicKey, devices] = await Promise.all([
+    getVapidPublicKey(),
+    listSubscriptionsForUser({ userId: user.id }),
+  ]);
   return (
-    <Placeholder title="Push Notifications">
-      The switch to enable push notifications on this device and the list of your devices will be here.
-    </Placeholder>
+    <section className="stack">
+      <h1>Push Notifications</h1>
+      <PushSettings
+        publicKey={publicKey}
+        devices={devices.map(
+          ({ id, endpoint, deviceLabel, createdAt, lastSuccessAt, lastError, lastFailureAt }) => ({
+            id,
+            endpoint,
+            deviceLabel,
+            createdAt: createdAt.toISOString(),
+            lastSuccessAt: lastSuccessAt?.toISOString() ?? null,
+            lastFailureAt: lastFailureAt?.toISOString() ?? null,
+            lastError,
+          }),
+        )}
+      />
+    </section>
   );
 }

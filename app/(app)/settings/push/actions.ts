@@ -1,0 +1,36 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { type ActionResult, authorizedAction } from "@/lib/auth/action";
+import { PushInputError, sendPushNotification } from "@/lib/push/send";
+import { deleteSubscriptionById } from "@/lib/push/subscriptions";
+
+export const removeDeviceAction = authorizedAction(
+  { schema: z.object({ id: z.coerce.number().int().positive() }) },
+  async ({ id }, user): Promise<ActionResult> => {
+    const removed = await deleteSubscriptionById({ userId: user.id, id });
+    revalidatePath("/settings/push");
+    return removed ? { ok: true } : { ok: false, error: "That device is not in your list any more." };
+  },
+);
+
+export const sendTestNotificationAction = authorizedAction(
+  { schema: z.object({}) },
+  async (_input, user): Promise<ActionResult<{ queued: number }>> => {
+    try {
+      const { queued } = await sendPushNotification({
+        userName: user.username,
+        title: "Test notification",
+        body: "Push notifications work on this device. Tap to open your settings.",
+        targetUrl: "/settings/push",
+        urgency: "high",
+      });
+      if (queued === 0) return { ok: false, error: "No device of yours has push notifications enabled yet." };
+      return { ok: true, queued };
+    } catch (error) {
+      if (error instanceof PushInputError) return { ok: false, error: error.message };
+      throw error;
+    }
+  },
+);

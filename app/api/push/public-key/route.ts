@@ -1,0 +1,14 @@
+import { NextResponse } from "next/server";
+import { apiRoute, requireApiUser } from "@/lib/auth/api";
+import { getVapidPublicKey } from "@/lib/push/credentials";
+
+export const dynamic = "force-dynamic";
+
+/** The VAPID public key browsers subscribe with (the private key never leaves the server). */
+export const GET = apiRoute(async () => {
+  await requireApiUser();
+  return NextResponse.json(
+    { publicKey: await getVapidPublicKey() },
+    { headers: { "Cache-Control": "no-store" } },
+  );
+});

@@ -1,0 +1,39 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { apiRoute, HttpError, parseOrThrow, requireApiUser } from "@/lib/auth/api";
+import { readJsonBody } from "@/lib/auth/read-json";
+import {
+  deleteSubscriptionByEndpoint,
+  SubscriptionRefused,
+  saveSubscription,
+  subscriptionInputSchema,
+} from "@/lib/push/subscriptions";
+
+export const dynamic = "force-dynamic";
+
+/** Saves this device's subscription for the signed-in user (enable, or the service worker's renewal). */
+export const POST = apiRoute(async (request: Request) => {
+  const user = await requireApiUser();
+  const input = parseOrThrow(subscriptionInputSchema, await readJsonBody(request));
+  try {
+    const saved = await saveSubscription({
+      userId: user.id,
+      input,
+      userAgent: request.headers.get("user-agent") ?? "",
+    });
+    return NextResponse.json({ ok: true, id: saved.id, deviceLabel: saved.deviceLabel }, { status: 201 });
+  } catch (error) {
+    if (error instanceof SubscriptionRefused) throw new HttpError(400, "endpoint_refused", error.message);
+    throw error;
+  }
+});
+
+const deleteSchema = z.object({ endpoint: z.string().min(1).max(2048) });
+
+/** Removes this device's subscription (disable). Only the user's own rows can match. */
+export const DELETE = apiRoute(async (request: Request) => {
+  const user = await requireApiUser();
+  const { endpoint } = parseOrThrow(deleteSchema, await readJsonBody(request));
+  const removed = await deleteSubscriptionByEndpoint({ userId: user.id, endpoint });
+  return NextResponse.json({ ok: true, removed });
+});

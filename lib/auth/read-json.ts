@@ -1,0 +1,18 @@
+import "server-only";
+import { HttpError } from "./api";
+
+/** Reads a JSON request body of bounded size; malformed or oversized bodies become clear 4xx errors. */
+export async function readJsonBody(request: Request, maxBytes = 16_384): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes)
+    throw new HttpError(413, "too_large", `The request body is over ${maxBytes} bytes.`);
+  const text = await request.text();
+  if (Buffer.byteLength(text) > maxBytes) {
+    throw new HttpError(413, "too_large", `The request body is over ${maxBytes} bytes.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "invalid_json", "The request body must be JSON.");
+  }
+}

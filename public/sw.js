@@ -1,0 +1,76 @@
+// Service worker of Approval Notifications: shows pushed notifications, routes taps into the app, and
+// keeps the server's copy of the subscription current. Served with no-cache (next.config.mjs).
+importScripts("/sw-logic.js");
+
+const ORIGIN = self.location.origin;
+
+self.addEventListener("install", () => {
+  self.skipWaiting();
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(self.clients.claim());
+});
+
+self.addEventListener("push", (event) => {
+  let text = "";
+  try {
+    text = event.data ? event.data.text() : "";
+  } catch (_error) {
+    text = "";
+  }
+  const shown = self.SwLogic.parsePushData(text, ORIGIN);
+  // iOS revokes the subscription of a push that shows nothing: always show a notification.
+  event.waitUntil(self.registration.showNotification(shown.title, shown.options));
+});
+
+async function openOrFocus(url) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  let client = self.SwLogic.chooseClient(windows, url, ORIGIN);
+  if (client) {
+    if (client.url !== url && typeof client.navigate === "function") {
+      try {
+        client = (await client.navigate(url)) || client;
+      } catch (_error) {
+        return self.clients.openWindow(url);
+      }
+    }
+    try {
+      return await client.focus();
+    } catch (_error) {
+      return client;
+    }
+  }
+  return self.clients.openWindow(url);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = self.SwLogic.clickTarget(event.notification.data, event.action, ORIGIN);
+  event.waitUntil(openOrFocus(url));
+});
+
+async function resubscribe(oldSubscription, newSubscription) {
+  let subscription = newSubscription;
+  if (!subscription) {
+    const response = await fetch("/api/push/public-key", { credentials: "same-origin" });
+    if (!response.ok) return;
+    const key = (await response.json()).publicKey;
+    subscription = await self.registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: key,
+    });
+  }
+  const body = subscription.toJSON();
+  if (oldSubscription?.endpoint) body.oldEndpoint = oldSubscription.endpoint;
+  await fetch("/api/push/subscriptions", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil(resubscribe(event.oldSubscription, event.newSubscription));
+});
