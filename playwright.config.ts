@@ -2,6 +2,9 @@ import { defineConfig, devices } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
+/** The push service double: HTTPS push endpoint and a plain-HTTP control API for the tests. */
+const pushPort = port + 1000;
+process.env.PUSH_DOUBLE_CONTROL ??= `http://127.0.0.1:${pushPort + 1}`;
 // One database per run, named once here: worker processes inherit the variable.
 process.env.E2E_DATABASE ??= `an_e2e_${Date.now().toString(36)}`;
 
@@ -42,7 +45,14 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
+  webServer: [
+    {
+      command: "node_modules/.bin/tsx e2e/support/push-double-main.ts",
+      url: `${process.env.PUSH_DOUBLE_CONTROL}/health`,
+      reuseExistingServer: false,
+      env: { PUSH_DOUBLE_PORT: String(pushPort), PUSH_DOUBLE_CONTROL_PORT: String(pushPort + 1) },
+    },
+    {
     command: "node e2e/support/serve.mjs",
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
@@ -50,6 +60,13 @@ export default defineConfig({
     stdout: "pipe",
     stderr: "pipe",
     gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
-    env: { PORT: String(port), APP_URL: baseURL, E2E_DATABASE: process.env.E2E_DATABASE },
+    env: {
+      PORT: String(port),
+      APP_URL: baseURL,
+      E2E_DATABASE: process.env.E2E_DATABASE,
+      PUSH_ENDPOINT_ALLOWLIST: `localhost:${pushPort}`,
+      NODE_EXTRA_CA_CERTS: "e2e/support/certs/ca.crt",
+    },
   },
+  ],
 });
