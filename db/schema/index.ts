@@ -1,3 +1,4 @@
 export * from "./departments";
+export * from "./executions";
 export * from "./users";
 export * from "./worker-processes";
