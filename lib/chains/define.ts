@@ -46,6 +46,7 @@ export interface Step<S> {
   /** Evaluated at run time on the current state: the step runs only when it answers true. */
   when?: (state: Readonly<S>) => boolean;
   /** Changes `ctx.state` in place or returns the next state. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a step may return nothing (it changed ctx.state).
   run: (ctx: StepContext<S>) => void | S | Promise<void | S>;
 }
 
@@ -53,7 +54,7 @@ export type FileHandling = "ignore" | "copy" | "move";
 
 export interface ChainOptions<S> {
   name: string;
-  steps: (Step<S> | Chain<S>)[];
+  steps: readonly (Step<S> | Chain<S>)[];
   /** For nested chains: run this chain only when the condition holds at run time. */
   when?: (state: Readonly<S>) => boolean;
   /** Validates the input (and the stored state a worker reads back). */
@@ -81,7 +82,8 @@ export interface Chain<S> extends Readonly<Omit<ChainOptions<S>, "steps">> {
 type AnyChain = Chain<any>;
 
 const globalForChains = globalThis as unknown as { __executionChains?: Map<string, AnyChain> };
-const registry = (globalForChains.__executionChains ??= new Map());
+globalForChains.__executionChains ??= new Map();
+const registry = globalForChains.__executionChains;
 
 function collectLeaves<S>(steps: readonly (Step<S> | Chain<S>)[], into: Step<S>[] = []): Step<S>[] {
   for (const step of steps) {
