@@ -95,6 +95,23 @@ describe("worker host on PostgreSQL", () => {
     expect(workers.size).toBe(2);
   });
 
+  it("waits quietly while every slot is busy, however many notifications arrive", async () => {
+    await startHost(testConsumer({ concurrency: 1, work: () => sleep(150) }));
+    await enqueueTestJobs(handle.db, 1);
+    await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "running",
+    );
+    // Notifications while the only slot is taken must not make the claim loop spin (and starve the job).
+    await enqueueTestJobs(handle.db, 3);
+    const jobs = await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows.every((row) => row.status === "done"),
+      5_000,
+    );
+    expect(jobs.map((job) => job.status)).toEqual(["done", "done", "done", "done"]);
+  });
+
   it("keeps a long job's lease alive with heartbeats so nobody else takes it", async () => {
     const lease = { leaseMs: 300, pollMs: 100 };
     await startHost(testConsumer({ ...lease, work: () => sleep(1_500) }));

@@ -99,6 +99,10 @@ class ConsumerRunner<Job> {
           await this.sleep(Math.min(5_000, 100 * 2 ** failures));
           continue;
         }
+      } else {
+        // Every slot is busy: a notification now means nothing until a job ends (which wakes us). Without
+        // this the loop would spin on resolved promises and starve the jobs it waits for.
+        this.wakeRequested = false;
       }
       if (!claimedAll) await this.sleep(this.consumer.pollMs);
     }
