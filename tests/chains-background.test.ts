@@ -5,7 +5,9 @@ import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type DatabaseHandle } from "@/db/client";
+import { migrateDatabase } from "@/db/migrate";
 import { type Execution, executionFiles, executions, users } from "@/db/schema";
+import { seedDatabase } from "@/db/seed";
 import {
   abortExecution,
   type Chain,
@@ -14,6 +16,7 @@ import {
   listExecutions,
   purgeExecutions,
   runInBackground,
+  startChain,
 } from "@/lib/chains";
 import { executionsConsumer, WORKER_STOPPED } from "@/lib/chains/consumer";
 import { WorkerHost } from "@/lib/worker/host";
@@ -508,6 +511,38 @@ describe("background executions on PostgreSQL", () => {
     expect(host.status().consumers[0]?.processed).toBe(1);
   });
 
+  it("at a stop past the grace period, re-queues retryable executions and fails the others", async () => {
+    const host = await startHost();
+    const plain = await enqueue(stubborn, { ms: 800 });
+    const again = await enqueue(retryable, { ms: 800 });
+    await waitFor(
+      () => Promise.all([row(plain), row(again)]),
+      (rows) => rows.every((r) => r.status === "EXECUTING"),
+    );
+    await host.stop(50);
+    expect(await row(plain)).toMatchObject({ status: "FAILED", error: WORKER_STOPPED, leaseOwner: null });
+    expect(await row(again)).toMatchObject({ status: "ENQUEUED", leaseOwner: null, startedAt: null });
+    // The interrupted step's late end changes nothing: the row is no longer this worker's.
+    await sleep(900);
+    expect((await row(plain)).status).toBe("FAILED");
+    await startHost();
+    expect((await finished([again]))[0]).toMatchObject({ status: "SUCCESS", attempt: 2 });
+  });
+
+  it("startChain runs a background chain in the background and others in the foreground", async () => {
+    const inBackground = defineChain<{ ms: number }>({
+      name: "test.bg.flagged",
+      background: true,
+      steps: sleepy.steps,
+    });
+    const started = await startChain(inBackground, { ms: 1 }, { user: bo, sessionId: "s", db: handle.db });
+    expect(started).toMatchObject({ executionId: expect.any(Number) });
+    expect(await startChain(sleepy, { ms: 1 }, { user: bo, db: handle.db })).toEqual({ state: { ms: 1 } });
+    await startHost();
+    const id = (started as { executionId: number }).executionId;
+    expect((await finished([id]))[0]?.status).toBe("SUCCESS");
+  });
+
   it("fails an execution of a chain this worker does not know, with a clear reason", async () => {
     const [inserted] = await handle.db
       .insert(executions)
@@ -535,3 +570,25 @@ function maxOverlap(rows: Execution[]): number {
   }
   return max;
 }
+
+describe("background executions on the embedded database", () => {
+  it("run to completion with progress inside the single PGlite process", async () => {
+    const handle = createDatabase({ pgliteDataDir: "memory://" });
+    await migrateDatabase(handle);
+    await seedDatabase(handle.db, "demo");
+    const host = new WorkerHost(handle, "web", quiet).register(executionsConsumer(fast));
+    await host.start();
+    try {
+      const [bo] = await handle.db.select().from(users).where(eq(users.username, "bo"));
+      const id = await runInBackground(chatty, { total: 300 }, { user: bo!, db: handle.db });
+      const [ended] = await waitFor(
+        () => handle.db.select().from(executions).where(eq(executions.id, id)),
+        (rows) => rows[0]?.status === "SUCCESS",
+      );
+      expect(ended).toMatchObject({ status: "SUCCESS", sofar: 300, totalwork: 300 });
+    } finally {
+      await host.stop(1_000);
+      await handle.close();
+    }
+  });
+});

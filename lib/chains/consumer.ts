@@ -7,6 +7,7 @@ import { EXECUTIONS_CHANNEL, runInBackground } from "./background";
 import { type Chain, getChain, type StepContext } from "./define";
 import { ChainAbortedError, errorMessage } from "./errors";
 import { ProgressReporter } from "./progress";
+import { purgeExecutions } from "./queries";
 import { executeSteps, snapshotInput, throwIfAborted } from "./run";
 
 /** Advisory lock held (per transaction) while claiming, so limits hold across worker processes. */
@@ -14,6 +15,9 @@ const CLAIM_LOCK = 72_310_002;
 /** A retryable execution whose worker keeps dying is re-run at most this many times in all. */
 export const MAX_ATTEMPTS = 3;
 export const WORKER_STOPPED = "worker stopped before the execution finished";
+/** Finished executions (and their files) are kept this long, then purged by the workers. */
+export const RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+const PURGE_EVERY_MS = 10 * 60 * 1000;
 
 export interface ExecutionJob {
   id: number;
@@ -43,6 +47,7 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   const env = getEnv();
   const appLimit = () => options.maxConcurrent ?? env.BACKGROUND_MAX_CONCURRENT;
   const progressMs = options.progressMs ?? 250;
+  let lastPurge = 0;
 
   return {
     name: "executions",
@@ -123,6 +128,10 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
 
     async recoverExpired(db) {
       await endHeld(db, sql`lease_expires_at < clock_timestamp()`);
+      if (Date.now() - lastPurge > PURGE_EVERY_MS) {
+        lastPurge = Date.now();
+        await purgeExecutions({ olderThanMs: RETENTION_MS }, db);
+      }
     },
   };
 }

@@ -57,6 +57,8 @@ export interface ChainOptions<S> {
   steps: readonly (Step<S> | Chain<S>)[];
   /** For nested chains: run this chain only when the condition holds at run time. */
   when?: (state: Readonly<S>) => boolean;
+  /** Run in the background when started with `startChain` (APEX's "Execute in Background"). */
+  background?: boolean;
   /** Validates the input (and the stored state a worker reads back). */
   schema?: z.ZodType<S>;
   /** One execution of this chain at a time per user session. */

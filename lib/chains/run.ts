@@ -108,3 +108,24 @@ export async function runChain<S extends object>(
   };
   return executeSteps(chain, ctx);
 }
+
+/**
+ * Starts a chain the way it is configured: in the background (`background: true`, returns the execution
+ * id at once) or in the foreground (returns the final state).
+ */
+export async function startChain<S extends object>(
+  chain: Chain<S>,
+  input: S,
+  options: ForegroundOptions & { sessionId?: string | null },
+): Promise<{ executionId: number } | { state: S }> {
+  if (chain.background) {
+    const { runInBackground } = await import("./background");
+    const executionId = await runInBackground(chain, input, {
+      user: options.user,
+      session: options.sessionId,
+      db: options.db,
+    });
+    return { executionId };
+  }
+  return { state: await runChain(chain, input, options) };
+}
