@@ -1,6 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 import postgres from "postgres";
-import { signIn } from "./support/fixtures";
+import { expectNoHorizontalScroll, signIn } from "./support/fixtures";
 
 /** The e2e server's database (e2e/support/serve.mjs): executions are started the way a worker sees them. */
 function database() {
@@ -34,6 +34,7 @@ test.describe("background executions", () => {
     browser,
   }) => {
     const id = await startWait("bo", { steps: 120, stepMs: 250 });
+    const other = await startWait("bo", { steps: 120, stepMs: 250 });
     await page.goto("/signin?callbackUrl=%2Fexecutions");
     await signIn(page, "bo");
     await expect(page.getByRole("heading", { name: "My Background Executions", level: 1 })).toBeVisible();
@@ -66,14 +67,36 @@ test.describe("background executions", () => {
     const bad = await steve.request.get("/api/executions?status=NOPE");
     expect(bad.status()).toBe(400);
     expect(await steve.goto("/admin/executions").then((r) => r?.status())).toBe(403);
+
+    // Bo aborts his other execution; steve replays that very server action call for this one: refused.
+    const [call] = await Promise.all([
+      page.waitForRequest(
+        (request) => request.method() === "POST" && Boolean(request.headers()["next-action"]),
+      ),
+      rowOf(page, other)
+        .getByRole("button", { name: `Abort execution ${other}` })
+        .click(),
+    ]);
+    await expect(rowOf(page, other).getByText("ABORTED")).toBeVisible();
+    const replay = await steve.request.post("/executions", {
+      headers: {
+        "next-action": call.headers()["next-action"] ?? "",
+        "content-type": "text/plain;charset=UTF-8",
+        accept: "text/x-component",
+      },
+      data: JSON.stringify([{ id }]),
+    });
+    expect(await replay.text()).toContain(`Execution ${id} was not found.`);
     await steve.close();
+    await expect(row.getByText("EXECUTING")).toBeVisible();
 
     await row.getByRole("button", { name: `Abort execution ${id}` }).click();
-    await expect(page.getByRole("status")).toHaveText(
+    await expect(page.getByRole("status").last()).toHaveText(
       new RegExp(`(Abort requested: execution ${id} stops at its next step|Execution ${id} aborted)\\.`),
     );
     await expect(row.getByText("ABORTED")).toBeVisible();
     await expect(row.getByRole("button", { name: /Abort/ })).toHaveCount(0);
+    await expectNoHorizontalScroll(page);
   });
 
   test("an admin sees every user's executions, the limit in use, filters by status and aborts", async ({
