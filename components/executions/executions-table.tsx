@@ -23,7 +23,15 @@ interface Props {
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
-const when = (iso: string | null) => (iso ? timeFormat.format(new Date(iso)) : "–");
+/** Server and browser may differ in time zone: the browser's rendering wins without a hydration error. */
+const when = (iso: string | null) =>
+  iso ? (
+    <time dateTime={iso} suppressHydrationWarning>
+      {timeFormat.format(new Date(iso))}
+    </time>
+  ) : (
+    "–"
+  );
 
 /** Executions with live status and progress (polled), a status filter for admins, and Abort. */
 export function ExecutionsTable({ scope, initial, initialUsage, statuses, refreshMs = 1_500 }: Props) {
@@ -73,13 +81,6 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
     if (scope === "all") list.push({ accessorKey: "username", header: "User" });
     list.push(
       {
-        id: "step",
-        header: "Current step",
-        accessorFn: (row) => row.stepName ?? "",
-        cell: ({ row }) =>
-          row.original.stepName ? `${row.original.stepSequence ?? ""}. ${row.original.stepName}` : "–",
-      },
-      {
         accessorKey: "status",
         header: "Status",
         cell: ({ row }) => (
@@ -88,12 +89,6 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
             {row.original.abortRequested && row.original.status === "EXECUTING" ? " (aborting)" : ""}
           </span>
         ),
-      },
-      {
-        id: "message",
-        header: "Message",
-        accessorFn: (row) => row.error ?? row.statusMessage ?? "",
-        cell: ({ row }) => row.original.error ?? row.original.statusMessage ?? "",
       },
       {
         id: "progress",
@@ -106,12 +101,9 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
           />
         ),
       },
-      { accessorKey: "createdAt", header: "Created", cell: ({ row }) => when(row.original.createdAt) },
-      { accessorKey: "startedAt", header: "Started", cell: ({ row }) => when(row.original.startedAt) },
-      { accessorKey: "updatedAt", header: "Last change", cell: ({ row }) => when(row.original.updatedAt) },
       {
         id: "actions",
-        header: "",
+        header: () => <span className="visually-hidden">Actions</span>,
         enableSorting: false,
         cell: ({ row }) =>
           FINAL_STATUSES.includes(row.original.status) ? null : (
@@ -126,6 +118,22 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
             </button>
           ),
       },
+      {
+        id: "step",
+        header: "Current step",
+        accessorFn: (row) => row.stepName ?? "",
+        cell: ({ row }) =>
+          row.original.stepName ? `${row.original.stepSequence ?? ""}. ${row.original.stepName}` : "–",
+      },
+      {
+        id: "message",
+        header: "Message",
+        accessorFn: (row) => row.error ?? row.statusMessage ?? "",
+        cell: ({ row }) => row.original.error ?? row.original.statusMessage ?? "",
+      },
+      { accessorKey: "createdAt", header: "Created", cell: ({ row }) => when(row.original.createdAt) },
+      { accessorKey: "startedAt", header: "Started", cell: ({ row }) => when(row.original.startedAt) },
+      { accessorKey: "updatedAt", header: "Last change", cell: ({ row }) => when(row.original.updatedAt) },
     );
     return list;
   }, [scope, pending, abort]);
