@@ -281,6 +281,20 @@ describe("background executions on PostgreSQL", () => {
     expect(ended.startedAt!.getTime()).toBeGreaterThanOrEqual(ended.createdAt.getTime());
   });
 
+  it("enqueues inside the caller's transaction: nothing is queued when it rolls back", async () => {
+    const rolledBack = handle.db.transaction(async (tx) => {
+      await runInBackground(sleepy, { ms: 1 }, { user: bo, session: "tx" }, tx);
+      throw new Error("decision rejected");
+    });
+    await expect(rolledBack).rejects.toThrow("decision rejected");
+    expect(await handle.db.$count(executions)).toBe(0);
+    const id = await handle.db.transaction((tx) =>
+      runInBackground(sleepy, { ms: 1 }, { user: bo, session: "tx" }, tx),
+    );
+    await startHost();
+    expect((await finished([id]))[0]?.status).toBe("SUCCESS");
+  });
+
   it("ends FAILED with the error and the step it failed in", async () => {
     await startHost();
     const id = await enqueue(failing, { why: "the ledger is locked" });

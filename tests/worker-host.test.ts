@@ -171,7 +171,13 @@ describe("worker host on PostgreSQL", () => {
       3_000,
     );
     expect(aborted).toBe(true);
-    expect(host.status().consumers[0]?.inFlight).toBe(0);
+    // The job still records its end after seeing the abort; then its slot is free.
+    const inFlight = await waitFor(
+      async () => host.status().consumers[0]?.inFlight,
+      (value) => value === 0,
+      3_000,
+    );
+    expect(inFlight).toBe(0);
   });
 
   it("registers itself while running and leaves cleanly on stop, finishing running work", async () => {
