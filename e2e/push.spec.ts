@@ -13,7 +13,8 @@ const TOGGLE = "Enable push notifications on this device";
 const FAILED = "This device failed to enable push notifications.";
 
 // Desktop and phone run at the same time: each uses its own employee so their devices do not mix.
-const userFor = (project: string) => (project === "phone" ? { name: "steve", display: "Steve" } : { name: "bo", display: "Bo" });
+const userFor = (project: string) =>
+  project === "phone" ? { name: "steve", display: "Steve" } : { name: "bo", display: "Bo" };
 
 test.describe("native push notifications", () => {
   test("a user enables push, receives a notification within seconds, and its tap opens the target", async ({
@@ -52,7 +53,10 @@ test.describe("native push notifications", () => {
     await page.getByRole("button", { name: "Send a test notification" }).click();
     await expect(page.getByRole("status")).toContainText("Test notification sent");
     const message = await waitForPushMessage(subscriptionId);
-    testInfo.annotations.push({ type: "enqueue→delivered (ms, incl. UI round trip)", description: String(Date.now() - started) });
+    testInfo.annotations.push({
+      type: "enqueue→delivered (ms, incl. UI round trip)",
+      description: String(Date.now() - started),
+    });
     await deliverToServiceWorker(page, message.payload);
     await expect
       .poll(async () => (await shownNotifications(page)).map((n) => n.title))
@@ -69,7 +73,9 @@ test.describe("native push notifications", () => {
 
     // The queue shows it as sent.
     await adminPage.goto("/admin/push-queue");
-    await expect(adminPage.getByRole("row").filter({ hasText: "Test notification" }).first()).toContainText("sent");
+    await expect(adminPage.getByRole("row").filter({ hasText: "Test notification" }).first()).toContainText(
+      "sent",
+    );
     await adminPage.close();
 
     // Disabling unsubscribes and removes the server row.
@@ -78,7 +84,10 @@ test.describe("native push notifications", () => {
     await expect(page.getByText("This device", { exact: true })).toHaveCount(0);
   });
 
-  test("a refused permission gets the clear error and stores nothing", async ({ page, context }, testInfo) => {
+  test("a refused permission gets the clear error and stores nothing", async ({
+    page,
+    context,
+  }, testInfo) => {
     const user = userFor(testInfo.project.name);
     await stubPushManager(context);
     await context.clearPermissions();
@@ -90,11 +99,17 @@ test.describe("native push notifications", () => {
     });
     const toggle = page.getByRole("switch", { name: TOGGLE });
     await toggle.click();
-    await expect(page.getByRole("alert").filter({ hasText: FAILED })).toContainText("Permission to show notifications was not given.");
+    await expect(page.getByRole("alert").filter({ hasText: FAILED })).toContainText(
+      "Permission to show notifications was not given.",
+    );
     await expect(toggle).toHaveAttribute("aria-checked", "false");
   });
 
-  test("a subscription on a host that is not allowed is refused by the server", async ({ page, context, baseURL }, testInfo) => {
+  test("a subscription on a host that is not allowed is refused by the server", async ({
+    page,
+    context,
+    baseURL,
+  }, testInfo) => {
     const user = userFor(testInfo.project.name);
     await context.grantPermissions(["notifications"], { origin: baseURL });
     await stubPushManager(context, { endpointOverride: "https://attacker.example.com/push/1" });
@@ -128,10 +143,15 @@ test.describe("native push notifications", () => {
     const manifest = await request.get("/manifest.webmanifest");
     expect(manifest.status()).toBe(200);
     const body = await manifest.json();
-    expect(body).toMatchObject({ name: "Approval Notifications", short_name: "Approvals", display: "standalone", start_url: "/" });
-    expect(body.icons.map((icon: { sizes: string; purpose: string }) => `${icon.sizes} ${icon.purpose}`)).toEqual(
-      expect.arrayContaining(["192x192 any", "512x512 any", "512x512 maskable"]),
-    );
+    expect(body).toMatchObject({
+      name: "Approval Notifications",
+      short_name: "Approvals",
+      display: "standalone",
+      start_url: "/",
+    });
+    expect(
+      body.icons.map((icon: { sizes: string; purpose: string }) => `${icon.sizes} ${icon.purpose}`),
+    ).toEqual(expect.arrayContaining(["192x192 any", "512x512 any", "512x512 maskable"]));
     for (const icon of body.icons as { src: string }[]) {
       const png = await request.get(icon.src);
       expect(png.headers()["content-type"]).toBe("image/png");

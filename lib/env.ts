@@ -52,6 +52,12 @@ const schema = z.object({
   WORKER_IN_WEB: booleanFlag.default(true),
   WORKER_CONCURRENCY: count("jobs per worker process").min(1, { message: "must be at least 1" }).default(8),
   BACKGROUND_MAX_CONCURRENT: count("0 means nothing starts").default(4),
+  /** How long a background execution's lease lasts without a heartbeat: the dead-worker detection time. */
+  BACKGROUND_LEASE_SECONDS: z.coerce
+    .number({ message: "must be a number of seconds" })
+    .min(1, { message: "must be at least 1" })
+    .max(600, { message: "must be at most 600" })
+    .default(15),
   DEPARTMENT_PROCESSING_SECONDS: z.coerce
     .number({ message: "must be a number of seconds" })
     .positive({ message: "must be more than 0" })

@@ -67,6 +67,10 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ NEXTAUTH_SECRET: secret, BACKGROUND_MAX_CONCURRENT: "-1" })).toThrow(
       /BACKGROUND_MAX_CONCURRENT/,
     );
+    expect(() => parseEnv({ NEXTAUTH_SECRET: secret, BACKGROUND_LEASE_SECONDS: "0" })).toThrow(
+      /BACKGROUND_LEASE_SECONDS: must be at least 1/,
+    );
+    expect(parseEnv({ NEXTAUTH_SECRET: secret }).BACKGROUND_LEASE_SECONDS).toBe(15);
     expect(() => parseEnv({ NEXTAUTH_SECRET: secret, PORT: "70000" })).toThrow(
       /PORT: must be between 1 and 65535/,
     );

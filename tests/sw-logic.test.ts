@@ -4,9 +4,19 @@ import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 
 interface SwLogic {
-  parsePushData(text: string, origin: string): { title: string; options: Record<string, unknown> & { data: { url: string; actions: Record<string, string> } } };
+  parsePushData(
+    text: string,
+    origin: string,
+  ): {
+    title: string;
+    options: Record<string, unknown> & { data: { url: string; actions: Record<string, string> } };
+  };
   clickTarget(data: unknown, action: string, origin: string): string;
-  chooseClient<C extends { url: string; focused?: boolean }>(clients: C[], target: string, origin: string): C | null;
+  chooseClient<C extends { url: string; focused?: boolean }>(
+    clients: C[],
+    target: string,
+    origin: string,
+  ): C | null;
 }
 
 // The service worker's own file, run in a sandbox the way importScripts() runs it.
@@ -53,7 +63,9 @@ describe("service worker: push payloads", () => {
   });
 
   it("accepts a plain {title, body, url} object and plain text", () => {
-    expect(logic.parsePushData(JSON.stringify({ title: "Hi", body: "There", url: "/x" }), origin)).toMatchObject({
+    expect(
+      logic.parsePushData(JSON.stringify({ title: "Hi", body: "There", url: "/x" }), origin),
+    ).toMatchObject({
       title: "Hi",
       options: { body: "There", data: { url: `${origin}/x` } },
     });
@@ -85,7 +97,9 @@ describe("service worker: notification clicks", () => {
     const focused = { url: `${origin}/approvals`, focused: true };
     const onTarget = { url: `${origin}/reimbursements/42`, focused: false };
     const other = { url: "https://elsewhere.example.com/", focused: true };
-    expect(logic.chooseClient([home, focused, onTarget], `${origin}/reimbursements/42`, origin)).toBe(onTarget);
+    expect(logic.chooseClient([home, focused, onTarget], `${origin}/reimbursements/42`, origin)).toBe(
+      onTarget,
+    );
     expect(logic.chooseClient([home, focused], `${origin}/reimbursements/42`, origin)).toBe(focused);
     expect(logic.chooseClient([home], `${origin}/x`, origin)).toBe(home);
     expect(logic.chooseClient([other], `${origin}/x`, origin)).toBeNull();

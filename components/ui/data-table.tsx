@@ -24,6 +24,7 @@ export function DataTable<Row>({
   pageSize = 10,
   searchLabel,
   emptyMessage = "Nothing here yet.",
+  getRowId,
 }: {
   // biome-ignore lint/suspicious/noExplicitAny: column value types differ per column, as in TanStack's own examples.
   columns: ColumnDef<Row, any>[];
@@ -33,12 +34,16 @@ export function DataTable<Row>({
   pageSize?: number;
   searchLabel?: string;
   emptyMessage?: string;
+  /** Stable row ids keep focus and the page in place when live data refreshes. */
+  getRowId?: (row: Row) => string;
 }) {
   const [sorting, setSorting] = useState<SortingState>(initialSorting);
   const [globalFilter, setGlobalFilter] = useState("");
   const table = useReactTable({
     data,
     columns,
+    getRowId,
+    autoResetPageIndex: false,
     state: { sorting, globalFilter },
     onSortingChange: setSorting,
     onGlobalFilterChange: setGlobalFilter,

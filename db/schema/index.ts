@@ -1,4 +1,5 @@
 export * from "./departments";
+export * from "./executions";
 export * from "./push";
 export * from "./users";
 export * from "./worker-processes";

@@ -19,9 +19,16 @@ export async function stubPushManager(context: BrowserContext, options: { endpoi
       const toBase64url = (value: BufferSource | string) => {
         if (typeof value === "string") return value;
         const bytes = new Uint8Array(value instanceof ArrayBuffer ? value : value.buffer);
-        return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+        return btoa(String.fromCharCode(...bytes))
+          .replace(/\+/g, "-")
+          .replace(/\//g, "_")
+          .replace(/=+$/, "");
       };
-      type Stored = { endpoint: string; keys: { p256dh: string; auth: string }; applicationServerKey: string };
+      type Stored = {
+        endpoint: string;
+        keys: { p256dh: string; auth: string };
+        applicationServerKey: string;
+      };
       const wrap = (stored: Stored) => ({
         endpoint: stored.endpoint,
         expirationTime: null,
@@ -85,7 +92,11 @@ export async function deliverToServiceWorker(page: Page, payload: string): Promi
   await page.evaluate(() => navigator.serviceWorker.ready);
   await expect.poll(() => registrations.some((r) => r.scopeURL === `${origin}/` && !r.isDeleted)).toBe(true);
   const registration = registrations.findLast((r) => r.scopeURL === `${origin}/` && !r.isDeleted)!;
-  await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId: registration.registrationId, data: payload });
+  await cdp.send("ServiceWorker.deliverPushMessage", {
+    origin,
+    registrationId: registration.registrationId,
+    data: payload,
+  });
   await cdp.detach();
 }
 

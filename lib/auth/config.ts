@@ -44,11 +44,19 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   ],
   callbacks: {
     jwt({ token, user }) {
-      if (user?.id) token.uid = user.id;
+      if (user?.id) {
+        token.uid = user.id;
+        // One id per sign-in: background chains serialize and count their limits per session.
+        token.sid = crypto.randomUUID();
+      }
       return token;
     },
     session({ session, token }) {
-      return { ...session, user: { ...session.user, id: typeof token.uid === "string" ? token.uid : "" } };
+      return {
+        ...session,
+        sessionId: typeof token.sid === "string" ? token.sid : "",
+        user: { ...session.user, id: typeof token.uid === "string" ? token.uid : "" },
+      };
     },
   },
 }));

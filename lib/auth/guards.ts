@@ -52,3 +52,9 @@ export async function requireRole(role: UserRole): Promise<CurrentUser> {
   if (!hasRole(user.role, role)) forbidden();
   return user;
 }
+
+/** The id of the signed-in session (one per sign-in), or null without one. */
+export async function getSessionId(): Promise<string | null> {
+  const session = (await auth()) as { sessionId?: unknown } | null;
+  return typeof session?.sessionId === "string" && session.sessionId ? session.sessionId : null;
+}

@@ -1,14 +1,23 @@
 import type { Metadata } from "next";
-import { Placeholder } from "@/components/ui/placeholder";
+import { ExecutionsTable } from "@/components/executions/executions-table";
+import { executionStatuses } from "@/db/schema/executions";
 import { requireUser } from "@/lib/auth/guards";
+import { listExecutions } from "@/lib/chains/queries";
 
 export const metadata: Metadata = { title: "My Background Executions" };
+export const dynamic = "force-dynamic";
 
 export default async function Page() {
-  await requireUser();
+  const user = await requireUser();
+  const executions = await listExecutions({ userId: user.id });
   return (
-    <Placeholder title="My Background Executions">
-      Your background executions, with live progress and Abort, will be listed here.
-    </Placeholder>
+    <section className="stack">
+      <h1>My Background Executions</h1>
+      <p className="muted">
+        Work you sent to the background: it keeps running while you do something else. This list updates by
+        itself.
+      </p>
+      <ExecutionsTable scope="mine" initial={executions} statuses={executionStatuses} />
+    </section>
   );
 }

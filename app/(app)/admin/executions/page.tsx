@@ -1,14 +1,19 @@
 import type { Metadata } from "next";
-import { Placeholder } from "@/components/ui/placeholder";
+import { ExecutionsTable } from "@/components/executions/executions-table";
+import { executionStatuses } from "@/db/schema/executions";
 import { requireRole } from "@/lib/auth/guards";
+import { getConcurrencyUsage, listExecutions } from "@/lib/chains/queries";
 
 export const metadata: Metadata = { title: "All Background Executions" };
+export const dynamic = "force-dynamic";
 
 export default async function Page() {
   await requireRole("admin");
+  const [executions, usage] = await Promise.all([listExecutions({}), getConcurrencyUsage()]);
   return (
-    <Placeholder title="All Background Executions">
-      Every background execution, filterable by status, with Abort and the concurrency limit, will be here.
-    </Placeholder>
+    <section className="stack">
+      <h1>All Background Executions</h1>
+      <ExecutionsTable scope="all" initial={executions} initialUsage={usage} statuses={executionStatuses} />
+    </section>
   );
 }

@@ -1,0 +1,27 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { executionStatuses } from "@/db/schema/executions";
+import { apiRoute, parseOrThrow, requireApiUser } from "@/lib/auth/api";
+import { getConcurrencyUsage, listExecutions } from "@/lib/chains/queries";
+
+export const dynamic = "force-dynamic";
+
+const querySchema = z.object({
+  scope: z.enum(["mine", "all"]).default("mine"),
+  status: z.enum(executionStatuses).optional(),
+});
+
+/** Live data of the executions pages: a user's own executions, or (admins only) everybody's. */
+export const GET = apiRoute(async (request: Request) => {
+  const query = parseOrThrow(querySchema, Object.fromEntries(new URL(request.url).searchParams));
+  const user = await requireApiUser(query.scope === "all" ? "admin" : "employee");
+  if (query.scope === "all") {
+    const [executions, usage] = await Promise.all([
+      listExecutions({ status: query.status }),
+      getConcurrencyUsage(),
+    ]);
+    return NextResponse.json({ ok: true, executions, usage }, { headers: { "Cache-Control": "no-store" } });
+  }
+  const executions = await listExecutions({ userId: user.id, status: query.status });
+  return NextResponse.json({ ok: true, executions }, { headers: { "Cache-Control": "no-store" } });
+});

@@ -1,0 +1,106 @@
+import "server-only";
+import { readFile, rm } from "node:fs/promises";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { type Executor, getDb, notify } from "@/db/client";
+import { activeExecutionStatuses, executionFiles, executions } from "@/db/schema";
+import { type Chain, type ChainUser, getChain } from "./define";
+import { ExecutionLimitError } from "./errors";
+import { snapshotInput } from "./run";
+
+/** NOTIFY channel that wakes the execution workers (new work, freed capacity). */
+export const EXECUTIONS_CHANNEL = "executions";
+/** Namespace of the advisory locks that make the per-session executions limit race-free. */
+const LIMIT_LOCK_NAMESPACE = 72_310_003;
+
+/** An uploaded file handed to a background chain: a temporary file on disk, or its bytes. */
+export interface UploadedFile {
+  name: string;
+  contentType?: string;
+  /** A temporary file; "move" deletes it once the execution holds a copy. */
+  path?: string;
+  data?: Uint8Array;
+}
+
+export interface BackgroundOptions {
+  user: ChainUser;
+  /** The caller's session: serialize and executionsLimit count per session. */
+  session?: string | null;
+  file?: UploadedFile;
+  /** Set when a running execution starts a child chain. */
+  parentId?: number;
+  db?: Executor;
+}
+
+/**
+ * Stores an execution of `chain` and returns its id at once; a worker runs it. The state is a snapshot of
+ * `input`, so whatever the user does next cannot change it. Inside the caller's transaction `tx` when
+ * given: nothing is queued, and no worker is woken, unless it commits.
+ */
+export async function runInBackground<S extends object>(
+  chain: Chain<S>,
+  input: S,
+  options: BackgroundOptions,
+  tx?: Executor,
+): Promise<number> {
+  if (!getChain(chain.name)) {
+    throw new Error(`Chain "${chain.name}" is not registered; define it with defineChain()`);
+  }
+  const state = snapshotInput(chain, input);
+  const session = options.session || `user:${options.user.id}`;
+  const fileHandling = chain.fileHandling ?? "ignore";
+  const file = options.file && fileHandling !== "ignore" ? options.file : undefined;
+  const content = file ? await fileContent(file) : undefined;
+
+  const enqueue = async (ex: Executor): Promise<number> => {
+    if (chain.executionsLimit) {
+      await ex.execute(
+        sql`select pg_advisory_xact_lock(${LIMIT_LOCK_NAMESPACE}, hashtext(${`${chain.name}\u0001${session}`}))`,
+      );
+      const active = await ex.$count(
+        executions,
+        and(
+          eq(executions.chainName, chain.name),
+          eq(executions.sessionId, session),
+          inArray(executions.status, [...activeExecutionStatuses]),
+        ),
+      );
+      if (active >= chain.executionsLimit) throw new ExecutionLimitError(chain.name, chain.executionsLimit);
+    }
+    const [row] = await ex
+      .insert(executions)
+      .values({
+        chainName: chain.name,
+        userId: options.user.id,
+        sessionId: session,
+        parentId: options.parentId ?? null,
+        input: state,
+        serialize: chain.serialize ?? false,
+        maxConcurrent: chain.maxConcurrent ?? null,
+        retryable: chain.retryable ?? false,
+      })
+      .returning({ id: executions.id });
+    if (!row) throw new Error("insert returned no row");
+    if (file && content) {
+      await ex.insert(executionFiles).values({
+        executionId: row.id,
+        name: file.name,
+        contentType: file.contentType || "application/octet-stream",
+        size: content.byteLength,
+        content,
+      });
+    }
+    await notify(ex, EXECUTIONS_CHANNEL, String(row.id));
+    return row.id;
+  };
+
+  const db = options.db ?? getDb();
+  const id = tx ? await enqueue(tx) : await db.transaction((own) => enqueue(own));
+  if (file?.path && fileHandling === "move") await rm(file.path, { force: true });
+  return id;
+}
+
+async function fileContent(file: UploadedFile): Promise<Buffer> {
+  if (file.data) return Buffer.from(file.data);
+  if (file.path) return readFile(file.path);
+  throw new Error(`Uploaded file "${file.name}" has neither data nor a path`);
+}

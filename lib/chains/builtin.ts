@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { defineChain, type Step, type StepContext } from "./define";
+
+const waitInput = z.object({
+  /** Number of progress steps. */
+  steps: z.number().int().min(0).max(10_000),
+  /** Milliseconds per progress step. */
+  stepMs: z.number().int().min(0).max(600_000),
+  /** Fail with this message after the work (for tests of the FAILED path). */
+  failWith: z.string().max(500).optional(),
+  done: z.number().int().min(0).optional(),
+});
+export type WaitInput = z.infer<typeof waitInput>;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+const waitSteps: Step<WaitInput>[] = [
+  {
+    name: "Wait",
+    async run(ctx: StepContext<WaitInput>) {
+      const { steps, stepMs } = ctx.state;
+      ctx.setProgress(0, steps);
+      for (let done = 1; done <= steps; done++) {
+        await sleep(stepMs, ctx.signal);
+        ctx.throwIfAborted();
+        ctx.setProgress(done, steps);
+        ctx.setStatus(`${done} of ${steps} done`);
+        ctx.state.done = done;
+      }
+    },
+  },
+  {
+    name: "Finish",
+    run(ctx: StepContext<WaitInput>) {
+      if (ctx.state.failWith) throw new Error(ctx.state.failWith);
+    },
+  },
+];
+
+/**
+ * Demo-free chains that only wait and report progress: the operator's smoke test of the background
+ * machinery (and what the engine's tests, the e2e spec and the latency measurement run).
+ */
+export const waitChain = defineChain<WaitInput>({ name: "system.wait", schema: waitInput, steps: waitSteps });
+export const retryableWaitChain = defineChain<WaitInput>({
+  name: "system.wait-retryable",
+  schema: waitInput,
+  retryable: true,
+  steps: waitSteps,
+});

@@ -1,0 +1,124 @@
+import "server-only";
+import { and, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { type Executor, getDb, notify } from "@/db/client";
+import { activeExecutionStatuses, type ExecutionStatus, executions, users } from "@/db/schema";
+import type { UserRole } from "@/db/schema/users";
+import { hasRole } from "@/lib/auth/roles";
+import { getEnv } from "@/lib/env";
+import { EXECUTIONS_CHANNEL } from "./background";
+import type { ExecutionView } from "./view";
+
+const iso = (value: string | Date | null): string | null =>
+  value === null ? null : new Date(value).toISOString();
+
+/** Executions for the monitoring pages: one user's (userId) or everybody's, newest first. */
+export async function listExecutions(
+  { userId, status, limit = 200 }: { userId?: number; status?: ExecutionStatus; limit?: number },
+  db: Executor = getDb(),
+): Promise<ExecutionView[]> {
+  const filters: SQL[] = [];
+  if (userId !== undefined) filters.push(eq(executions.userId, userId));
+  if (status) filters.push(eq(executions.status, status));
+  const rows = await db
+    .select({
+      id: executions.id,
+      chainName: executions.chainName,
+      username: users.username,
+      parentId: executions.parentId,
+      status: executions.status,
+      stepName: executions.stepName,
+      stepSequence: executions.stepSequence,
+      statusMessage: executions.statusMessage,
+      sofar: executions.sofar,
+      totalwork: executions.totalwork,
+      error: executions.error,
+      attempt: executions.attempt,
+      abortRequested: executions.abortRequested,
+      createdAt: executions.createdAt,
+      startedAt: executions.startedAt,
+      updatedAt: executions.updatedAt,
+      finishedAt: executions.finishedAt,
+    })
+    .from(executions)
+    .innerJoin(users, eq(users.id, executions.userId))
+    .where(filters.length > 0 ? and(...filters) : undefined)
+    .orderBy(desc(executions.id))
+    .limit(Math.max(1, Math.min(limit, 1000)));
+  return rows.map((row) => ({
+    ...row,
+    createdAt: iso(row.createdAt) ?? "",
+    startedAt: iso(row.startedAt),
+    updatedAt: iso(row.updatedAt) ?? "",
+    finishedAt: iso(row.finishedAt),
+  }));
+}
+
+export interface ConcurrencyUsage {
+  /** BACKGROUND_MAX_CONCURRENT: running executions allowed at once in the whole application. */
+  limit: number;
+  running: number;
+  queued: number;
+}
+
+export async function getConcurrencyUsage(db: Executor = getDb()): Promise<ConcurrencyUsage> {
+  const [running, queued] = await Promise.all([
+    db.$count(executions, inArray(executions.status, ["SCHEDULED", "EXECUTING"])),
+    db.$count(executions, eq(executions.status, "ENQUEUED")),
+  ]);
+  return { limit: getEnv().BACKGROUND_MAX_CONCURRENT, running, queued };
+}
+
+export type AbortOutcome = "aborted" | "abort_requested" | "not_found" | "finished";
+
+/**
+ * Aborts an execution (and its child executions): queued ones end ABORTED at once, running ones are asked
+ * to stop and end ABORTED when their worker notices. Users may abort only their own executions; for
+ * anyone else's the answer is "not_found", so ids of others' executions are not confirmed.
+ */
+export async function abortExecution(
+  { id, by }: { id: number; by: { id: number; role: UserRole } },
+  db: Executor = getDb(),
+): Promise<AbortOutcome> {
+  const [target] = await db
+    .select({ userId: executions.userId, status: executions.status })
+    .from(executions)
+    .where(eq(executions.id, id));
+  if (!target || (target.userId !== by.id && !hasRole(by.role, "admin"))) return "not_found";
+  const rows = await db
+    .update(executions)
+    .set({
+      abortRequested: true,
+      status: sql`(case when ${executions.status} = 'EXECUTING' then 'EXECUTING' else 'ABORTED' end)::execution_status`,
+      finishedAt: sql`case when ${executions.status} = 'EXECUTING' then null else clock_timestamp() end`,
+      leaseOwner: sql`case when ${executions.status} = 'EXECUTING' then ${executions.leaseOwner} else null end`,
+      updatedAt: sql`clock_timestamp()`,
+    })
+    .where(
+      and(
+        or(eq(executions.id, id), eq(executions.parentId, id)),
+        inArray(executions.status, [...activeExecutionStatuses]),
+      ),
+    )
+    .returning({ id: executions.id, status: executions.status });
+  const mine = rows.find((row) => row.id === id);
+  if (!mine) return "finished";
+  if (rows.some((row) => row.status === "ABORTED")) await notify(db, EXECUTIONS_CHANNEL);
+  return mine.status === "ABORTED" ? "aborted" : "abort_requested";
+}
+
+/** Deletes finished executions older than `olderThanMs`, with their files; returns how many. */
+export async function purgeExecutions(
+  { olderThanMs }: { olderThanMs: number },
+  db: Executor = getDb(),
+): Promise<number> {
+  const rows = await db
+    .delete(executions)
+    .where(
+      and(
+        inArray(executions.status, ["SUCCESS", "FAILED", "ABORTED"]),
+        lt(executions.finishedAt, sql`clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`),
+      ),
+    )
+    .returning({ id: executions.id });
+  return rows.length;
+}
