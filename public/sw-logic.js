@@ -33,11 +33,14 @@
     const url = safeUrl(n.navigate || n.url || n.targetUrl || "/", origin) || `${origin}/`;
     const actions = Array.isArray(n.actions) ? n.actions.slice(0, 2) : [];
     const actionTargets = {};
+    const actionPosts = {};
     const shownActions = [];
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i];
       if (!action || typeof action.action !== "string" || typeof action.title !== "string") continue;
       actionTargets[action.action] = safeUrl(action.navigate || url, origin) || url;
+      const post = sameSiteApi(action.post, origin);
+      if (post) actionPosts[action.action] = post;
       shownActions.push({ action: action.action, title: action.title });
     }
     const options = {
@@ -45,11 +48,24 @@
       icon: safeUrl(n.icon || "/icons/icon-192.png", origin) || undefined,
       badge: safeUrl(n.badge || "/icons/badge-72.png", origin) || undefined,
       tag: typeof n.tag === "string" ? n.tag : undefined,
-      data: { url: url, actions: actionTargets },
+      data: { url: url, actions: actionTargets, posts: actionPosts },
       actions: shownActions,
     };
     if (n.silent === true) options.silent = true;
     return { title: n.title || DEFAULT_TITLE, options: options };
+  }
+
+  /** Only this app's own API may be called from a notification action, never another site. */
+  function sameSiteApi(value, origin) {
+    if (typeof value !== "string") return null;
+    const url = safeUrl(value, origin);
+    return url && url.indexOf(`${origin}/api/`) === 0 ? url : null;
+  }
+
+  /** The API an action button calls instead of opening a page (Approve / Reject), or null. */
+  function actionPost(data, action, origin) {
+    if (!action || !data || typeof data !== "object" || !data.posts) return null;
+    return sameSiteApi(data.posts[action], origin);
   }
 
   /** Where a click (on the body or on an action button) should take the user. */
@@ -79,5 +95,5 @@
     return own[0];
   }
 
-  root.SwLogic = { parsePushData: parsePushData, clickTarget: clickTarget, chooseClient: chooseClient };
+  root.SwLogic = { parsePushData, clickTarget, chooseClient, actionPost };
 })(typeof self !== "undefined" ? self : globalThis);

@@ -44,10 +44,41 @@ async function openOrFocus(url) {
   return self.clients.openWindow(url);
 }
 
+/**
+ * An action that calls the app's API (Approve / Reject) runs with the user's session, like the page's
+ * buttons; the result is shown as a notification. Any failure opens the page instead, so nothing is lost.
+ */
+async function runAction(postUrl, url, notification) {
+  try {
+    const response = await fetch(postUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) {
+      await self.registration.showNotification(body.title || "Done", {
+        body: body.message || "",
+        icon: notification.icon || undefined,
+        badge: notification.badge || undefined,
+        tag: notification.tag || undefined,
+        data: { url, actions: {}, posts: {} },
+      });
+      return;
+    }
+  } catch (_error) {
+    // Offline or signed out: fall through to opening the page.
+  }
+  await openOrFocus(url);
+}
+
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  const url = self.SwLogic.clickTarget(event.notification.data, event.action, ORIGIN);
-  event.waitUntil(openOrFocus(url));
+  const data = event.notification.data;
+  const url = self.SwLogic.clickTarget(data, event.action, ORIGIN);
+  const postUrl = self.SwLogic.actionPost(data, event.action, ORIGIN);
+  event.waitUntil(postUrl ? runAction(postUrl, url, event.notification) : openOrFocus(url));
 });
 
 async function resubscribe(oldSubscription, newSubscription) {

@@ -12,6 +12,7 @@ interface SwLogic {
     options: Record<string, unknown> & { data: { url: string; actions: Record<string, string> } };
   };
   clickTarget(data: unknown, action: string, origin: string): string;
+  actionPost(data: unknown, action: string, origin: string): string | null;
   chooseClient<C extends { url: string; focused?: boolean }>(
     clients: C[],
     target: string,
@@ -105,4 +106,31 @@ describe("service worker: notification clicks", () => {
     expect(logic.chooseClient([other], `${origin}/x`, origin)).toBeNull();
     expect(logic.chooseClient([], `${origin}/x`, origin)).toBeNull();
   });
+});
+
+describe("service worker: Approve / Reject from the notification", () => {
+  const payload = (post: string) =>
+    JSON.stringify({
+      web_push: 8030,
+      notification: {
+        title: "New reimbursement claim",
+        navigate: `${origin}/approvals`,
+        actions: [{ action: "approve", title: "Approve", navigate: `${origin}/approvals`, post }],
+      },
+    });
+
+  it("posts to this app's API with the action", () => {
+    const { options } = logic.parsePushData(payload("/api/approvals/7/approve"), origin);
+    expect(logic.actionPost(options.data, "approve", origin)).toBe(`${origin}/api/approvals/7/approve`);
+    expect(logic.actionPost(options.data, "", origin)).toBeNull();
+    expect(logic.actionPost(options.data, "reject", origin)).toBeNull();
+  });
+
+  it.each(["https://evil.example.com/api/x", "/settings/push", "javascript:alert(1)"])(
+    "never posts anywhere else (%s)",
+    (post) => {
+      const { options } = logic.parsePushData(payload(post), origin);
+      expect(logic.actionPost(options.data, "approve", origin)).toBeNull();
+    },
+  );
 });

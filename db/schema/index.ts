@@ -1,5 +1,6 @@
 export * from "./departments";
 export * from "./executions";
 export * from "./push";
+export * from "./reimbursements";
 export * from "./users";
 export * from "./worker-processes";

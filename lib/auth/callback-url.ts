@@ -1,3 +1,5 @@
+import { hasControlCharacters } from "@/lib/text";
+
 /**
  * Where to go after sign-in. Only same-site paths are accepted, so a crafted link cannot send a user
  * who just signed in to another site (open redirect).
@@ -5,7 +7,7 @@
 export function safeCallbackUrl(value: unknown, fallback = "/"): string {
   if (typeof value !== "string" || value.length === 0 || value.length > 2048) return fallback;
   if (!value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return fallback;
-  if ([...value].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)) return fallback;
+  if (hasControlCharacters(value)) return fallback;
   try {
     const parsed = new URL(value, "http://placeholder.invalid");
     if (parsed.origin !== "http://placeholder.invalid") return fallback;

@@ -60,6 +60,11 @@ export const notificationInputSchema = z.object({
           .regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: "Action names are short identifiers." }),
         title: z.string().trim().min(1).max(40),
         navigate: urlField("The action URL"),
+        /** Same-site API path the service worker POSTs to instead of opening a page (signed-in user). */
+        post: z
+          .string()
+          .regex(/^\/api\/[\w/.-]{1,200}$/, { message: "An action's post target is an /api/ path." })
+          .optional(),
       }),
     )
     .max(2, { message: "At most two actions." })
@@ -79,7 +84,7 @@ export interface PushPayload {
     tag: string;
     icon: string;
     badge: string;
-    actions?: { action: string; title: string; navigate: string }[];
+    actions?: { action: string; title: string; navigate: string; post?: string }[];
   };
 }
 

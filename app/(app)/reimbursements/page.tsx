@@ -1,14 +1,28 @@
+import { randomUUID } from "node:crypto";
 import type { Metadata } from "next";
-import { Placeholder } from "@/components/ui/placeholder";
+import { ReimbursementForm } from "@/components/reimbursements/reimbursement-form";
+import { ReimbursementHistory } from "@/components/reimbursements/reimbursement-history";
 import { requireUser } from "@/lib/auth/guards";
+import { HISTORY_LIMIT, listReimbursementsForUser } from "@/lib/reimbursements/queries";
 
 export const metadata: Metadata = { title: "Manage Reimbursements" };
 
-export default async function Page() {
-  await requireUser();
+export default async function ReimbursementsPage() {
+  const user = await requireUser();
+  const rows = await listReimbursementsForUser({ userId: user.id });
   return (
-    <Placeholder title="Manage Reimbursements">
-      The New Reimbursement form (Amount, Receipt From) and your Reimbursement Request History will be here.
-    </Placeholder>
+    <section className="stack">
+      <h1>Manage Reimbursements</h1>
+      <ReimbursementForm initialToken={randomUUID()} />
+      <section className="stack" aria-labelledby="history-heading">
+        <h2 id="history-heading">Reimbursement Request History</h2>
+        <ReimbursementHistory
+          rows={rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }))}
+        />
+        {rows.length === HISTORY_LIMIT ? (
+          <p className="muted small">Showing your latest {HISTORY_LIMIT} requests.</p>
+        ) : null}
+      </section>
+    </section>
   );
 }

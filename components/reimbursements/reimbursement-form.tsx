@@ -1,0 +1,67 @@
+"use client";
+
+import { useActionState } from "react";
+import { type SubmitState, submitReimbursementAction } from "@/app/(app)/reimbursements/actions";
+import { FieldError } from "@/components/ui/field-error";
+
+export function ReimbursementForm({ initialToken }: { initialToken: string }) {
+  const [state, formAction, pending] = useActionState<SubmitState, FormData>(submitReimbursementAction, {});
+  const token = state.nextToken ?? initialToken;
+  // A new key after each attempt re-applies the kept values (React resets a submitted form).
+  const formKey = `${token}-${state.ok ? "ok" : JSON.stringify(state.values ?? {})}`;
+  return (
+    <form key={formKey} action={formAction} className="card stack" noValidate aria-labelledby="new-heading">
+      <h2 id="new-heading">New Reimbursement</h2>
+      {state.ok && state.message ? (
+        <p className="alert alert-success" role="status">
+          {state.message}
+        </p>
+      ) : null}
+      {state.error ? (
+        <p className="alert alert-error" role="alert">
+          {state.error}
+        </p>
+      ) : null}
+      <input type="hidden" name="clientToken" value={token} />
+      <div className="form-row">
+        <label className="field">
+          <span>Amount</span>
+          <div className="input-prefix">
+            <span aria-hidden="true">$</span>
+            <input
+              name="amount"
+              inputMode="decimal"
+              autoComplete="off"
+              placeholder="59.95"
+              defaultValue={state.values?.amount}
+              maxLength={16}
+              required
+              aria-invalid={Boolean(state.fieldErrors?.amount)}
+              aria-describedby="amount-error"
+            />
+          </div>
+          <FieldError id="amount-error" messages={state.fieldErrors?.amount} />
+        </label>
+        <label className="field">
+          <span>Receipt From</span>
+          <input
+            name="receiptFrom"
+            autoComplete="off"
+            placeholder="Joe's Pharmacy"
+            defaultValue={state.values?.receiptFrom}
+            maxLength={100}
+            required
+            aria-invalid={Boolean(state.fieldErrors?.receiptFrom)}
+            aria-describedby="receipt-error"
+          />
+          <FieldError id="receipt-error" messages={state.fieldErrors?.receiptFrom} />
+        </label>
+      </div>
+      <div>
+        <button type="submit" className="button button-primary" disabled={pending}>
+          {pending ? "Submitting…" : "Submit"}
+        </button>
+      </div>
+    </form>
+  );
+}

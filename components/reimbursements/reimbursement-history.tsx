@@ -1,0 +1,44 @@
+"use client";
+
+import { createColumnHelper } from "@tanstack/react-table";
+import Link from "next/link";
+import { DataTable } from "@/components/ui/data-table";
+import { formatDateTime } from "@/components/ui/format";
+import { formatCents } from "@/lib/reimbursements/money";
+
+export interface HistoryRow {
+  id: number;
+  amountCents: number;
+  status: "REVIEWING" | "APPROVED" | "REJECTED";
+  receiptFrom: string;
+  createdAt: string;
+}
+
+const column = createColumnHelper<HistoryRow>();
+
+const columns = [
+  column.accessor("id", {
+    header: "Id",
+    cell: (info) => <Link href={`/reimbursements/${info.getValue()}`}>{info.getValue()}</Link>,
+  }),
+  column.accessor("amountCents", { header: "Amount", cell: (info) => formatCents(info.getValue()) }),
+  column.accessor("status", {
+    header: "Status",
+    cell: (info) => <span className={`status status-${info.getValue()}`}>{info.getValue()}</span>,
+  }),
+  column.accessor("receiptFrom", { header: "Receipt From" }),
+  column.accessor("createdAt", { header: "Created", cell: (info) => formatDateTime(info.getValue()) }),
+];
+
+export function ReimbursementHistory({ rows }: { rows: HistoryRow[] }) {
+  return (
+    <DataTable
+      caption="Reimbursement Request History"
+      columns={columns}
+      data={rows}
+      getRowId={(row) => String(row.id)}
+      initialSorting={[{ id: "createdAt", desc: true }]}
+      emptyMessage="You have not submitted a reimbursement yet."
+    />
+  );
+}
