@@ -106,7 +106,7 @@ test.describe("sign-in and the app shell", () => {
   test("every placeholder page says what will be there", async ({ page }) => {
     await page.goto("/signin");
     await signIn(page, "bo");
-    for (const path of ["/reimbursements", "/departments", "/processing/status", "/data-load"]) {
+    for (const path of ["/departments", "/processing/status", "/data-load"]) {
       await page.goto(path);
       await expect(page.getByText("Coming soon")).toBeVisible();
       await expectNoHorizontalScroll(page);
