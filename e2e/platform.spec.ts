@@ -37,11 +37,11 @@ test.describe("sign-in and the app shell", () => {
   });
 
   test("a signed-out deep link comes back to itself after sign-in", async ({ page }) => {
-    await page.goto("/reimbursements/42?from=push");
-    await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Freimbursements%2F42%3Ffrom%3Dpush$/);
+    await page.goto("/settings/push?from=push");
+    await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Fsettings%2Fpush%3Ffrom%3Dpush$/);
     await signIn(page, "bo");
-    await expect(page).toHaveURL(/\/reimbursements\/42\?from=push$/);
-    await expect(page.getByRole("heading", { name: "Reimbursement 42" })).toBeVisible();
+    await expect(page).toHaveURL(/\/settings\/push\?from=push$/);
+    await expect(page.getByRole("heading", { name: "Push Notifications" })).toBeVisible();
   });
 
   test("a crafted callback cannot send a signed-in user to another site", async ({ page }) => {
