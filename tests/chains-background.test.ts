@@ -20,6 +20,7 @@ import {
 } from "@/lib/chains";
 import { executionsConsumer, WORKER_STOPPED } from "@/lib/chains/consumer";
 import { WorkerHost } from "@/lib/worker/host";
+import { maxOverlap } from "./support/executions";
 import { type FreshDatabase, freshDatabase, sleep, waitFor } from "./support/fresh-database";
 
 const quiet = { info: () => {}, error: () => {} };
@@ -568,22 +569,6 @@ describe("background executions on PostgreSQL", () => {
     expect(ended?.error).toContain('Unknown chain "nobody.defines.this"');
   });
 });
-
-/** Largest number of executions whose [started, finished] intervals overlap at one instant. */
-function maxOverlap(rows: Execution[]): number {
-  const events = rows.flatMap((r) => [
-    { at: r.startedAt!.getTime(), delta: 1 },
-    { at: r.finishedAt!.getTime(), delta: -1 },
-  ]);
-  events.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let current = 0;
-  let max = 0;
-  for (const event of events) {
-    current += event.delta;
-    max = Math.max(max, current);
-  }
-  return max;
-}
 
 describe("background executions on the embedded database", () => {
   it("run to completion with progress inside the single PGlite process", async () => {

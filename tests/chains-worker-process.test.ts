@@ -6,6 +6,7 @@ import { type Execution, executions, users } from "@/db/schema";
 import { runInBackground } from "@/lib/chains";
 import { retryableWaitChain, type WaitInput, waitChain } from "@/lib/chains/builtin";
 import { WORKER_STOPPED } from "@/lib/chains/consumer";
+import { maxOverlap } from "./support/executions";
 import { type FreshDatabase, freshDatabase, waitFor } from "./support/fresh-database";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -62,21 +63,6 @@ async function started(worker: ReturnType<typeof startWorker>): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect(worker.output(), worker.output()).toContain("started (");
-}
-
-function maxOverlap(rows: Execution[]): number {
-  const events = rows.flatMap((r) => [
-    { at: r.startedAt!.getTime(), delta: 1 },
-    { at: r.finishedAt!.getTime(), delta: -1 },
-  ]);
-  events.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let current = 0;
-  let max = 0;
-  for (const event of events) {
-    current += event.delta;
-    max = Math.max(max, current);
-  }
-  return max;
 }
 
 describe("background executions in real worker processes", () => {

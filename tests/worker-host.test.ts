@@ -5,24 +5,10 @@ import { migrateDatabase } from "@/db/migrate";
 import { workerProcesses } from "@/db/schema";
 import { WorkerHost } from "@/lib/worker/host";
 import { listLiveWorkers } from "@/lib/worker/registry";
+import { sleep, waitFor } from "./support/fresh-database";
 import { createTestJobTable, enqueueTestJobs, testConsumer, testJobs } from "./support/test-consumer";
 
 const quiet = { info: () => {}, error: () => {} };
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await sleep(25);
-  }
-}
-
 describe("worker host on PostgreSQL", () => {
   let handle: DatabaseHandle;
   let other: DatabaseHandle;
