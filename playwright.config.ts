@@ -1,9 +1,15 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
 /** The push service double: HTTPS push endpoint and a plain-HTTP control API for the tests. */
 const pushPort = port + 1000;
+/** A second server on the embedded database, as `npm install && npm start` runs it on a fresh machine. */
+const embeddedPort = port + 50;
+process.env.E2E_EMBEDDED_URL ??= `http://localhost:${embeddedPort}`;
+process.env.E2E_PGLITE_DIR ??= path.join(tmpdir(), `an-e2e-pglite-${Date.now().toString(36)}`);
 process.env.PUSH_DOUBLE_CONTROL ??= `http://127.0.0.1:${pushPort + 1}`;
 // One database per run, named once here: worker processes inherit the variable.
 process.env.E2E_DATABASE ??= `an_e2e_${Date.now().toString(36)}`;
@@ -67,6 +73,14 @@ export default defineConfig({
         PUSH_ENDPOINT_ALLOWLIST: `localhost:${pushPort}`,
         NODE_EXTRA_CA_CERTS: "e2e/support/certs/ca.crt",
       },
+    },
+    {
+      command: "node scripts/start.mjs",
+      url: `${process.env.E2E_EMBEDDED_URL}/api/health`,
+      reuseExistingServer: false,
+      timeout: 240_000,
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+      env: { PORT: String(embeddedPort), DATABASE_URL: "", PGLITE_DATA_DIR: process.env.E2E_PGLITE_DIR },
     },
   ],
 });
