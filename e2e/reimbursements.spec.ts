@@ -114,7 +114,16 @@ test.describe("reimbursement approval with deep-linked notifications", () => {
     await expect(details).toContainText("$59.95");
     await expect(details).toContainText("Joe's Pharmacy");
     await expectNoHorizontalScroll(employee.page);
-    await closeAll(employee.context, approver.context);
+
+    // The same tap on a device where the session ended: sign-in first, then straight back to the claim.
+    const signedOut = await browser.newContext(testInfo.project.use);
+    const tap = await signedOut.newPage();
+    await tap.goto(`/reimbursements/${id}`);
+    await expect(tap).toHaveURL(new RegExp(`/signin\\?callbackUrl=%2Freimbursements%2F${id}$`));
+    await signIn(tap, claimant);
+    await expect(tap).toHaveURL(new RegExp(`/reimbursements/${id}$`));
+    await expect(tap.locator("dl")).toContainText("APPROVED");
+    await closeAll(employee.context, approver.context, signedOut);
   });
 
   test("reject path: the claimant sees REJECTED", async ({ browser, baseURL }, testInfo) => {
