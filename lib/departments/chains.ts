@@ -33,6 +33,8 @@ export function processingSeconds(): number {
 const processInput = z.object({
   deptno: z.number().int().positive(),
   seconds: z.number().positive().max(3600),
+  /** Fault tests only: fail with an error after this progress step. */
+  failAfterStep: z.number().int().min(0).max(10).optional(),
 });
 export type ProcessDepartmentState = z.infer<typeof processInput>;
 
@@ -83,6 +85,7 @@ export const processDepartmentInBackground = defineChain<ProcessDepartmentState>
             ctx.throwIfAborted();
             ctx.setProgress(step, PROCESSING_STEPS);
             ctx.setStatus(`Step ${step} of ${PROCESSING_STEPS} done`);
+            if (ctx.state.failAfterStep === step) throw new Error(`Processing failed after step ${step}`);
           }
         } catch (error) {
           // Failed or aborted: the department is free again at once.
@@ -104,6 +107,8 @@ export interface SaveAndProcessState {
   loc: string;
   /** Seconds the background processing takes (DEPARTMENT_PROCESSING_SECONDS when not given). */
   seconds?: number;
+  /** Fault tests only (see processDepartmentInBackground). */
+  failAfterStep?: number;
   processedBy?: string;
   registered?: boolean;
   executionId?: number;
@@ -113,6 +118,7 @@ export interface SaveAndProcessState {
 
 const saveAndProcessInput = departmentSchema.extend({
   seconds: z.number().positive().max(3600).optional(),
+  failAfterStep: z.number().int().min(0).max(10).optional(),
   processedBy: z.string().optional(),
   registered: z.boolean().optional(),
   executionId: z.number().int().optional(),
@@ -127,7 +133,16 @@ export const saveAndProcess = defineChain<SaveAndProcessState>({
   schema: saveAndProcessInput,
   steps: [
     {
+      name: "Look up the department",
+      async run({ state, db }) {
+        if (!(await getDepartment({ deptno: state.deptno }, db))) {
+          state.error = `Department ${state.deptno} does not exist.`;
+        }
+      },
+    },
+    {
       name: "Check whether the department is already being processed",
+      when: ok,
       async run({ state, db }) {
         state.processedBy = (await getProcessingUser({ deptno: state.deptno }, db)) ?? undefined;
       },
@@ -141,7 +156,7 @@ export const saveAndProcess = defineChain<SaveAndProcessState>({
     },
     defineChain<SaveAndProcessState>({
       name: `${SAVE_AND_PROCESS_CHAIN}.available`,
-      when: (state) => state.processedBy === undefined,
+      when: (state) => ok(state) && state.processedBy === undefined,
       steps: [
         {
           name: "Register the department for processing",
@@ -158,12 +173,7 @@ export const saveAndProcess = defineChain<SaveAndProcessState>({
           name: "Save the department",
           when: ok,
           async run({ state, db }) {
-            const found = await getDepartment({ deptno: state.deptno }, db);
-            if (!found) {
-              state.error = `Department ${state.deptno} does not exist.`;
-              return;
-            }
-            await updateDepartment(state, db);
+            if (!(await updateDepartment(state, db))) state.error = `Department ${state.deptno} does not exist.`;
           },
         },
         {
@@ -176,7 +186,11 @@ export const saveAndProcess = defineChain<SaveAndProcessState>({
               state.executionId = await db.transaction(async (tx) => {
                 const id = await runInBackground(
                   processDepartmentInBackground,
-                  { deptno: state.deptno, seconds: state.seconds ?? processingSeconds() },
+                  {
+                    deptno: state.deptno,
+                    seconds: state.seconds ?? processingSeconds(),
+                    failAfterStep: state.failAfterStep,
+                  },
                   { user, session: sessionId },
                   tx,
                 );
