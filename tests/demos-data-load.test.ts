@@ -6,7 +6,13 @@ import { dataLoads, type Execution, executionFiles, executions, users } from "@/
 import { ExecutionLimitError } from "@/lib/chains";
 import { executionsConsumer } from "@/lib/chains/consumer";
 import { checkUpload, inspectZip, LoadFileError, readSalesCsv } from "@/lib/data-load/parse";
-import { clearSales, countSalesOfLoad, getSalesPage, listDataLoads, listRejects } from "@/lib/data-load/queries";
+import {
+  clearSales,
+  countSalesOfLoad,
+  getSalesPage,
+  listDataLoads,
+  listRejects,
+} from "@/lib/data-load/queries";
 import { MAX_UNCOMPRESSED_BYTES, MAX_UPLOAD_BYTES, SALES_COLUMNS } from "@/lib/data-load/rules";
 import { generateSalesCsv, zipFiles } from "@/lib/data-load/sample";
 import { submitDataLoad } from "@/lib/data-load/submit";
@@ -41,7 +47,10 @@ describe("data load: checking and parsing", () => {
     expect(checkUpload("sales.csv", Buffer.alloc(0))).toEqual({ ok: false, error: '"sales.csv" is empty.' });
     const big = checkUpload("big.csv", Buffer.alloc(MAX_UPLOAD_BYTES + 1, 0x41));
     expect(big.ok ? "" : big.error).toBe('"big.csv" is 8.0 MB; files up to 8 MB can be loaded.');
-    expect(checkUpload("fake.zip", Buffer.from("hello"))).toEqual({ ok: false, error: '"fake.zip" is not a valid ZIP file.' });
+    expect(checkUpload("fake.zip", Buffer.from("hello"))).toEqual({
+      ok: false,
+      error: '"fake.zip" is not a valid ZIP file.',
+    });
     expect(checkUpload("binary.csv", Buffer.from([1, 0, 2]))).toEqual({
       ok: false,
       error: '"binary.csv" is not a CSV text file.',
@@ -54,9 +63,14 @@ describe("data load: checking and parsing", () => {
     expect(items.filter((item) => "row" in item)).toHaveLength(3);
     const rejects = items.filter((item) => "reason" in item);
     expect(rejects.map((item) => item.line)).toEqual([3, 4, 5]);
-    expect(rejects[0]).toMatchObject({ reason: 'Sales Channel must be Online or Offline (found "Somewhere")' });
+    expect(rejects[0]).toMatchObject({
+      reason: 'Sales Channel must be Online or Offline (found "Somewhere")',
+    });
     expect(rejects[1]).toMatchObject({ reason: 'Units Sold is not a whole number (found "many")' });
-    expect(rejects[2]).toMatchObject({ reason: "Has 7 fields; 9 are expected", raw: "Asia,India,Snacks,Offline,M,10,152.58" });
+    expect(rejects[2]).toMatchObject({
+      reason: "Has 7 fields; 9 are expected",
+      raw: "Asia,India,Snacks,Offline,M,10,152.58",
+    });
     const mongolia = items.find((item) => "row" in item && item.row.country === "Mongolia");
     expect(mongolia && "row" in mongolia ? mongolia.row.totalProfitCents : 0).toBe(-723);
   });
@@ -67,14 +81,21 @@ describe("data load: checking and parsing", () => {
   });
 
   it("refuses a ZIP bomb, a ZIP without CSV and a ZIP with several", async () => {
-    const bomb = await zipFiles([{ name: "bomb.csv", content: Buffer.alloc(MAX_UNCOMPRESSED_BYTES + 1024, 0x41) }]);
+    const bomb = await zipFiles([
+      { name: "bomb.csv", content: Buffer.alloc(MAX_UNCOMPRESSED_BYTES + 1024, 0x41) },
+    ]);
     expect(bomb.byteLength).toBeLessThan(200_000);
     await expect(inspectZip(bomb)).rejects.toThrow("The ZIP file unpacks to more than 64 MB; it is refused.");
     await expect(inspectZip(await zipFiles([{ name: "notes.txt", content: "x" }]))).rejects.toThrow(
       "The ZIP file holds no .csv file.",
     );
     await expect(
-      inspectZip(await zipFiles([{ name: "a.csv", content: HEADER }, { name: "b.csv", content: HEADER }])),
+      inspectZip(
+        await zipFiles([
+          { name: "a.csv", content: HEADER },
+          { name: "b.csv", content: HEADER },
+        ]),
+      ),
     ).rejects.toThrow("The ZIP file holds 2 .csv files; put exactly one in it.");
   });
 });
@@ -134,12 +155,16 @@ describe("data load in the background (PostgreSQL)", () => {
     expect(done.sofar).toBe(10_000);
     expect(done.statusMessage).toBe("10,000 rows processed: 10,000 loaded, 0 rejected");
     // "move": the file went into the execution, and nothing else holds it.
-    expect(await handle.db.$count(executionFiles, eq(executionFiles.executionId, submitted.executionId))).toBe(1);
+    expect(
+      await handle.db.$count(executionFiles, eq(executionFiles.executionId, submitted.executionId)),
+    ).toBe(1);
     expect(await countSalesOfLoad({ loadId: submitted.loadId }, handle.db)).toBe(10_000);
 
     const plain = await submit(steve, "sales.csv", Buffer.from(generateSalesCsv(1_200, 7)));
     if (!plain.ok) throw new Error(plain.error);
-    expect((await finished(plain.executionId)).statusMessage).toBe("1,200 rows processed: 1,200 loaded, 0 rejected");
+    expect((await finished(plain.executionId)).statusMessage).toBe(
+      "1,200 rows processed: 1,200 loaded, 0 rejected",
+    );
     const page = await getSalesPage({ page: 2 }, handle.db);
     expect(page).toMatchObject({ total: 11_200, page: 2 });
     expect(page.rows).toHaveLength(15);
@@ -172,8 +197,13 @@ describe("data load in the background (PostgreSQL)", () => {
       ok: false,
       error: '"notes.txt" is not a CSV or ZIP file. Upload a .csv file, or a .zip holding one.',
     });
-    expect(await submit(bo, "empty.csv", Buffer.alloc(0))).toEqual({ ok: false, error: '"empty.csv" is empty.' });
-    const bomb = await zipFiles([{ name: "bomb.csv", content: Buffer.alloc(MAX_UNCOMPRESSED_BYTES + 1, 0x41) }]);
+    expect(await submit(bo, "empty.csv", Buffer.alloc(0))).toEqual({
+      ok: false,
+      error: '"empty.csv" is empty.',
+    });
+    const bomb = await zipFiles([
+      { name: "bomb.csv", content: Buffer.alloc(MAX_UNCOMPRESSED_BYTES + 1, 0x41) },
+    ]);
     expect(await submit(bo, "bomb.zip", bomb)).toEqual({
       ok: false,
       error: '"bomb.zip": The ZIP file unpacks to more than 64 MB; it is refused.',

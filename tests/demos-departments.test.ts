@@ -60,7 +60,12 @@ describe("Save and Process (departments demo)", () => {
     );
     await host.start();
   }
-  const process = (user: { id: number; username: string }, deptno: number, seconds = 0.5, dname = "RESEARCH") =>
+  const process = (
+    user: { id: number; username: string },
+    deptno: number,
+    seconds = 0.5,
+    dname = "RESEARCH",
+  ) =>
     runChain(
       saveAndProcess,
       { deptno, dname, loc: "DALLAS", seconds },
@@ -88,7 +93,10 @@ describe("Save and Process (departments demo)", () => {
     expect(winners[0]?.message).toBe("Department 20 submitted for processing.");
     expect(losers[0]?.error).toBe(`Department 20 is already being processed by ${winner}`);
     expect((await handle.db.select().from(departmentProcessing)).map((row) => row.deptno)).toEqual([20]);
-    await abortExecution({ id: winners[0]?.executionId ?? 0, by: { id: steve.id, role: "admin" } }, handle.db);
+    await abortExecution(
+      { id: winners[0]?.executionId ?? 0, by: { id: steve.id, role: "admin" } },
+      handle.db,
+    );
   });
 
   it("a second attempt gets the already-processing message and saves nothing", async () => {
@@ -134,7 +142,9 @@ describe("Save and Process (departments demo)", () => {
     await abortExecution({ id, by: { id: steve.id, role: "employee" } }, handle.db);
     expect((await finished(id)).status).toBe("ABORTED");
     expect(await handle.db.select().from(departmentProcessing)).toEqual([]);
-    expect((await process(pat, 40, 30, "OPERATIONS")).message).toBe("Department 40 submitted for processing.");
+    expect((await process(pat, 40, 30, "OPERATIONS")).message).toBe(
+      "Department 40 submitted for processing.",
+    );
   });
 
   it("a department whose queued execution was aborted, or whose execution failed, is free again", async () => {

@@ -68,7 +68,10 @@ export const loadDataBackground = defineChain<LoadDataState>({
           }
         } catch (error) {
           const result = await finishDataLoad(
-            { loadId: state.loadId, error: error instanceof ChainAbortedError ? "Aborted" : errorMessage(error) },
+            {
+              loadId: state.loadId,
+              error: error instanceof ChainAbortedError ? "Aborted" : errorMessage(error),
+            },
             ctx.db,
           );
           Object.assign(state, result, { rowsProcessed: processed });

@@ -26,10 +26,16 @@ export type UploadKind = "csv" | "zip";
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 
 /** Checks an upload before anything is queued: a CSV or ZIP by name and content, not empty, not too big. */
-export function checkUpload(name: string, bytes: Uint8Array): { ok: true; kind: UploadKind } | { ok: false; error: string } {
+export function checkUpload(
+  name: string,
+  bytes: Uint8Array,
+): { ok: true; kind: UploadKind } | { ok: false; error: string } {
   const extension = name.toLowerCase().match(/\.[a-z0-9]+$/)?.[0] ?? "";
   if (!(ACCEPTED_EXTENSIONS as readonly string[]).includes(extension)) {
-    return { ok: false, error: `"${name}" is not a CSV or ZIP file. Upload a .csv file, or a .zip holding one.` };
+    return {
+      ok: false,
+      error: `"${name}" is not a CSV or ZIP file. Upload a .csv file, or a .zip holding one.`,
+    };
   }
   if (bytes.byteLength === 0) return { ok: false, error: `"${name}" is empty.` };
   if (bytes.byteLength > MAX_UPLOAD_BYTES) {
@@ -50,8 +56,13 @@ export function checkUpload(name: string, bytes: Uint8Array): { ok: true; kind: 
 
 function openZip(content: Buffer): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) =>
-    yauzl.fromBuffer(content, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }, (error, zip) =>
-      error || !zip ? reject(new LoadFileError(`The ZIP file cannot be read: ${error?.message ?? "unknown error"}`)) : resolve(zip),
+    yauzl.fromBuffer(
+      content,
+      { lazyEntries: true, validateEntrySizes: true, strictFileNames: false },
+      (error, zip) =>
+        error || !zip
+          ? reject(new LoadFileError(`The ZIP file cannot be read: ${error?.message ?? "unknown error"}`))
+          : resolve(zip),
     ),
   );
 }
@@ -82,11 +93,14 @@ async function findCsvEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry> {
       zip.readEntry();
     });
     zip.on("end", resolve);
-    zip.on("error", (error: Error) => reject(new LoadFileError(`The ZIP file cannot be read: ${error.message}`)));
+    zip.on("error", (error: Error) =>
+      reject(new LoadFileError(`The ZIP file cannot be read: ${error.message}`)),
+    );
     zip.readEntry();
   });
   if (found.length === 0) throw new LoadFileError("The ZIP file holds no .csv file.");
-  if (found.length > 1) throw new LoadFileError(`The ZIP file holds ${found.length} .csv files; put exactly one in it.`);
+  if (found.length > 1)
+    throw new LoadFileError(`The ZIP file holds ${found.length} .csv files; put exactly one in it.`);
   return found[0] as yauzl.Entry;
 }
 
@@ -108,14 +122,19 @@ function byteLimit(limit: number): Transform {
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.byteLength;
       if (seen > limit) {
-        callback(new LoadFileError(`The ZIP file unpacks to more than ${formatBytes(limit)}; it is refused.`));
+        callback(
+          new LoadFileError(`The ZIP file unpacks to more than ${formatBytes(limit)}; it is refused.`),
+        );
       } else callback(null, chunk);
     },
   });
 }
 
 /** The CSV text of an upload as a stream: the file itself, or the one CSV inside a ZIP, inflated as read. */
-export async function openCsvStream(file: { name: string; content: Buffer }): Promise<{ stream: Readable; csvName: string }> {
+export async function openCsvStream(file: {
+  name: string;
+  content: Buffer;
+}): Promise<{ stream: Readable; csvName: string }> {
   const checked = checkUpload(file.name, file.content);
   if (!checked.ok) throw new LoadFileError(checked.error);
   if (checked.kind === "csv") return { stream: Readable.from([file.content]), csvName: file.name };
@@ -123,12 +142,18 @@ export async function openCsvStream(file: { name: string; content: Buffer }): Pr
   const entry = await findCsvEntry(zip);
   const raw = await new Promise<Readable>((resolve, reject) =>
     zip.openReadStream(entry, (error, stream) =>
-      error || !stream ? reject(new LoadFileError(`The ZIP file cannot be read: ${error?.message}`)) : resolve(stream),
+      error || !stream
+        ? reject(new LoadFileError(`The ZIP file cannot be read: ${error?.message}`))
+        : resolve(stream),
     ),
   );
   const limited = byteLimit(MAX_UNCOMPRESSED_BYTES);
   raw.on("error", (error) =>
-    limited.destroy(error instanceof LoadFileError ? error : new LoadFileError(`The ZIP file cannot be read: ${error.message}`)),
+    limited.destroy(
+      error instanceof LoadFileError
+        ? error
+        : new LoadFileError(`The ZIP file cannot be read: ${error.message}`),
+    ),
   );
   limited.on("close", () => zip.close());
   return { stream: raw.pipe(limited), csvName: entry.fileName };
@@ -196,7 +221,11 @@ export async function* readSalesCsv(source: Readable): AsyncGenerator<CsvItem> {
   source.on("error", (error) => parser.destroy(error));
   source.pipe(parser);
   let header: Map<RowKey, number> | null = null;
-  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+  for await (const item of parser as AsyncIterable<{
+    record: string[];
+    info: { lines: number };
+    raw: string;
+  }>) {
     while (skipped.length > 0) yield skipped.shift() as CsvItem;
     const { record, info } = item;
     const raw = item.raw.replace(/\r?\n$/, "").slice(0, 1000);
@@ -207,7 +236,11 @@ export async function* readSalesCsv(source: Readable): AsyncGenerator<CsvItem> {
     const values = {} as Record<RowKey, string>;
     for (const [key, index] of header) values[key] = record[index] ?? "";
     if (record.length < SALES_COLUMNS.length) {
-      yield { line: info.lines, raw, reason: `Has ${record.length} fields; ${SALES_COLUMNS.length} are expected` };
+      yield {
+        line: info.lines,
+        raw,
+        reason: `Has ${record.length} fields; ${SALES_COLUMNS.length} are expected`,
+      };
       continue;
     }
     const parsed = salesRowSchema.safeParse(values);

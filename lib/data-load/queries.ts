@@ -76,7 +76,7 @@ export interface DataLoadView {
   error: string | null;
   createdAt: string;
   finishedAt: string | null;
-  rejects: { line: number; reason: string; raw: string }[];
+  rejects: { id: number; line: number; reason: string; raw: string }[];
 }
 
 const REJECTS_SHOWN = 100;
@@ -100,9 +100,9 @@ export async function listDataLoads(
   const rejects =
     ids.length === 0
       ? []
-      : await queryRows<{ loadId: number; line: number; reason: string; raw: string }>(
+      : await queryRows<{ id: number; loadId: number; line: number; reason: string; raw: string }>(
           db,
-          sql`select load_id as "loadId", line, reason, raw from (
+          sql`select id, load_id as "loadId", line, reason, raw from (
                 select r.*, row_number() over (partition by load_id order by line, id) as n
                 from data_load_rejects r where load_id = any(${`{${ids.join(",")}}`}::int[])) ranked
               where n <= ${REJECTS_SHOWN} order by load_id, line`,
@@ -113,7 +113,7 @@ export async function listDataLoads(
     finishedAt: load.finishedAt ? new Date(load.finishedAt).toISOString() : null,
     rejects: rejects
       .filter((reject) => reject.loadId === load.id)
-      .map(({ line, reason, raw }) => ({ line, reason, raw })),
+      .map(({ id, line, reason, raw }) => ({ id, line, reason, raw })),
   }));
 }
 

@@ -21,7 +21,9 @@ export const SALES_COLUMNS = [
 export type SalesColumn = (typeof SALES_COLUMNS)[number];
 
 export const formatBytes = (bytes: number) =>
-  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) ? 1 : 0)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+  bytes >= 1024 * 1024
+    ? `${(bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) ? 1 : 0)} MB`
+    : `${Math.ceil(bytes / 1024)} KB`;
 
 const text = (label: string) =>
   z

@@ -48,7 +48,17 @@ export function generateSalesCsv(rows: number, seed = 42): string {
     const units = 1 + Math.floor(next() * 9_999);
     const profit = Math.round(units * (price - cost) * 100) / 100;
     lines.push(
-      [region, country, item, next() < 0.5 ? "Online" : "Offline", pick(PRIORITIES), units, price.toFixed(2), cost.toFixed(2), profit.toFixed(2)]
+      [
+        region,
+        country,
+        item,
+        next() < 0.5 ? "Online" : "Offline",
+        pick(PRIORITIES),
+        units,
+        price.toFixed(2),
+        cost.toFixed(2),
+        profit.toFixed(2),
+      ]
         .map((value) => (String(value).includes(",") ? `"${value}"` : String(value)))
         .join(","),
     );

@@ -14,7 +14,13 @@ export type SubmitLoadResult =
  * in one transaction. Refusals (wrong type, empty, too big, unreadable ZIP) come back as messages.
  */
 export async function submitDataLoad(
-  { user, session, name, contentType, data }: {
+  {
+    user,
+    session,
+    name,
+    contentType,
+    data,
+  }: {
     user: ChainUser;
     session: string | null;
     name: string;

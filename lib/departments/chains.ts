@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { defineChain, runInBackground, type StepContext } from "@/lib/chains";
-import { ChainAbortedError, errorMessage, ExecutionLimitError } from "@/lib/chains/errors";
+import { ChainAbortedError, ExecutionLimitError, errorMessage } from "@/lib/chains/errors";
 import { getEnv } from "@/lib/env";
 import {
   attachExecution,
@@ -173,7 +173,8 @@ export const saveAndProcess = defineChain<SaveAndProcessState>({
           name: "Save the department",
           when: ok,
           async run({ state, db }) {
-            if (!(await updateDepartment(state, db))) state.error = `Department ${state.deptno} does not exist.`;
+            if (!(await updateDepartment(state, db)))
+              state.error = `Department ${state.deptno} does not exist.`;
           },
         },
         {

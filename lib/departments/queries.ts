@@ -120,14 +120,12 @@ export async function unregisterProcessing(
   { deptno, userId, executionId }: { deptno: number; userId: number; executionId?: number | null },
   db: Executor = getDb(),
 ): Promise<void> {
-  await db
-    .delete(departmentProcessing)
-    .where(
-      executionId
-        ? sql`${departmentProcessing.deptno} = ${deptno} and ${departmentProcessing.executionId} = ${executionId}`
-        : sql`${departmentProcessing.deptno} = ${deptno} and ${departmentProcessing.userId} = ${userId}
+  await db.delete(departmentProcessing).where(
+    executionId
+      ? sql`${departmentProcessing.deptno} = ${deptno} and ${departmentProcessing.executionId} = ${executionId}`
+      : sql`${departmentProcessing.deptno} = ${deptno} and ${departmentProcessing.userId} = ${userId}
             and ${departmentProcessing.executionId} is null`,
-    );
+  );
 }
 
 export interface ProcessingStatusRow {
@@ -162,7 +160,13 @@ export interface ProcessingHistory {
   runs: number;
   averageRunningSeconds: number | null;
   averageWaitSeconds: number | null;
-  recent: { executionId: number; username: string; deptno: number; waitSeconds: number; runningSeconds: number }[];
+  recent: {
+    executionId: number;
+    username: string;
+    deptno: number;
+    waitSeconds: number;
+    runningSeconds: number;
+  }[];
 }
 
 /** Averages over the successful runs of "Process Department in Background", and the last 20 of them. */
