@@ -104,11 +104,11 @@ export function DepartmentsView({
       { accessorKey: "loc", header: "Loc" },
       {
         id: "processing",
-        header: "Processing",
+        header: "Processing by",
         accessorFn: (row) => processedBy.get(row.deptno) ?? "",
         cell: ({ row }) => {
           const by = processedBy.get(row.original.deptno);
-          return by ? <span className="badge status status-EXECUTING">by {by.toUpperCase()}</span> : "—";
+          return by ? <span className="badge status status-EXECUTING">{by.toUpperCase()}</span> : "—";
         },
       },
     ],

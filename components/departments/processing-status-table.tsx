@@ -17,15 +17,19 @@ export interface ProcessingStatusRowView {
   startedAt: string | null;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
-const when = (iso: string | null) =>
-  iso ? (
-    <time dateTime={iso} suppressHydrationWarning>
-      {timeFormat.format(new Date(iso))}
+const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
+/** Today's times without the date: short enough for a phone. */
+const when = (iso: string | null) => {
+  if (!iso) return "–";
+  const date = new Date(iso);
+  const today = date.toDateString() === new Date().toDateString();
+  return (
+    <time dateTime={iso} className="nowrap" suppressHydrationWarning>
+      {(today ? timeFormat : dateTimeFormat).format(date)}
     </time>
-  ) : (
-    "–"
   );
+};
 const percentOf = (row: ProcessingStatusRowView) =>
   row.totalwork ? Math.round(((row.sofar ?? 0) / row.totalwork) * 100) : 0;
 
@@ -74,15 +78,6 @@ export function ProcessingStatusTable({
       { accessorKey: "username", header: "Username", cell: ({ row }) => row.original.username.toUpperCase() },
       { accessorKey: "deptno", header: "Deptno" },
       {
-        accessorKey: "status",
-        header: "Status",
-        cell: ({ row }) => (
-          <span className={`badge status status-${row.original.status}`}>
-            {row.original.status === "EXECUTING" ? "RUNNING" : "WAITING"}
-          </span>
-        ),
-      },
-      {
         id: "percent",
         header: "Progress %",
         accessorFn: percentOf,
@@ -98,6 +93,15 @@ export function ProcessingStatusTable({
             value={row.original.status === "EXECUTING" ? percentOf(row.original) : 0}
             label={`Progress of department ${row.original.deptno} by ${row.original.username.toUpperCase()}`}
           />
+        ),
+      },
+      {
+        accessorKey: "status",
+        header: "Status",
+        cell: ({ row }) => (
+          <span className={`badge status status-${row.original.status}`}>
+            {row.original.status === "EXECUTING" ? "RUNNING" : "WAITING"}
+          </span>
         ),
       },
       {

@@ -41,7 +41,7 @@ export default async function Page({
       <DataLoadView initialLoads={loads} salesTotal={sales.total} />
       <div className="stack">
         <h2>Sales ({sales.total.toLocaleString("en-US")} rows)</h2>
-        <div className="data-table">
+        <div className="data-table sales-table">
           <div className="table-scroll">
             <table>
               <caption className="visually-hidden">Sales</caption>
