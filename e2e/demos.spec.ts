@@ -199,5 +199,17 @@ test.describe("background data load", () => {
     );
     await upload(page, { name: "empty.csv", mimeType: "text/csv", buffer: Buffer.alloc(0) });
     await expect(page.locator("p[role=alert]")).toHaveText('"empty.csv" is empty.');
+    // Over the size limit: refused in the browser, and by the server for a client that skips that check.
+    const big = { name: "big.csv", mimeType: "text/csv", buffer: Buffer.alloc(9 * 1024 * 1024, 0x41) };
+    await upload(page, big);
+    await expect(page.locator("p[role=alert]")).toHaveText(
+      '"big.csv" is 9 MB; files up to 8 MB can be loaded.',
+    );
+    const response = await page.request.post("/api/data-load", { multipart: { file: big } });
+    expect(response.status()).toBe(413);
+    expect(await response.json()).toMatchObject({
+      ok: false,
+      error: "The file is too big; files up to 8 MB can be loaded.",
+    });
   });
 });

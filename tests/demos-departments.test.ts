@@ -180,4 +180,22 @@ describe("Save and Process (departments demo)", () => {
     expect(missing.executionId).toBeUndefined();
     expect(await handle.db.select().from(departmentProcessing)).toEqual([]);
   });
+
+  it("Delete removes a free department; a user's Hide Process Button preference is stored", async () => {
+    await handle.db.insert(departments).values({ deptno: 50, dname: "TEMP", loc: "NOWHERE" });
+    expect(await deleteDepartment({ deptno: 50 }, handle.db)).toBe("deleted");
+    expect(await deleteDepartment({ deptno: 50 }, handle.db)).toBe("not_found");
+
+    const { updateUserPreferences } = await import("@/lib/users/preferences");
+    expect(
+      await updateUserPreferences({ userId: pat.id, changes: { hideProcessButton: true } }, handle.db),
+    ).toEqual({
+      hideProcessButton: true,
+    });
+    expect(
+      await updateUserPreferences({ userId: pat.id, changes: { hideProcessButton: false } }, handle.db),
+    ).toEqual({
+      hideProcessButton: false,
+    });
+  });
 });

@@ -70,7 +70,10 @@ export function generateSalesCsv(rows: number, seed = 42): string {
 export function zipFiles(files: { name: string; content: string | Buffer }[]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
   for (const file of files) {
-    zip.addBuffer(typeof file.content === "string" ? Buffer.from(file.content) : file.content, file.name);
+    // A fixed date keeps the generated sample byte-for-byte the same.
+    zip.addBuffer(typeof file.content === "string" ? Buffer.from(file.content) : file.content, file.name, {
+      mtime: new Date("2024-01-01T00:00:00Z"),
+    });
   }
   zip.end();
   const chunks: Buffer[] = [];
