@@ -35,13 +35,14 @@ async function openDepartment(page: Page, deptno: number) {
   return dialog;
 }
 
-async function setHideProcessButton(page: Page, on: boolean) {
+async function setHideProcessButton(page: Page, on: boolean, testInfo?: TestInfo) {
   await page.getByLabel(/^User menu for/).click();
   const toggle = page.getByRole("menuitemcheckbox", { name: "Hide Process Button" });
   await expect(toggle).toBeEnabled();
   if ((await toggle.getAttribute("aria-checked")) !== String(on)) await toggle.click();
   await expect(toggle).toHaveAttribute("aria-checked", String(on));
   await expect(toggle).toBeEnabled();
+  if (testInfo) await page.screenshot({ path: testInfo.outputPath("user-menu.png") });
   await page.keyboard.press("Escape");
 }
 
@@ -86,7 +87,7 @@ test.describe("departments processing in the background", () => {
     await dialog.getByRole("button", { name: "Cancel" }).click();
 
     // With Hide Process Button on, the button is absent for that department, present for a free one.
-    await setHideProcessButton(second, true);
+    await setHideProcessButton(second, true, testInfo);
     dialog = await openDepartment(second, deptno);
     await expect(dialog.getByRole("button", { name: "Apply Changes" })).toBeVisible();
     await expect(dialog.getByRole("button", { name: "Process" })).toHaveCount(0);
