@@ -102,16 +102,6 @@ test.describe("sign-in and the app shell", () => {
     await page.goto("/executions");
     await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Fexecutions$/);
   });
-
-  test("every placeholder page says what will be there", async ({ page }) => {
-    await page.goto("/signin");
-    await signIn(page, "bo");
-    for (const path of ["/departments", "/processing/status", "/data-load"]) {
-      await page.goto(path);
-      await expect(page.getByText("Coming soon")).toBeVisible();
-      await expectNoHorizontalScroll(page);
-    }
-  });
 });
 
 test.describe("health", () => {

@@ -23,6 +23,7 @@ export function AppShell({ user, children }: { user: CurrentUser; children: Reac
           displayName={user.displayName}
           roleLabel={roleLabels[user.role]}
           signOut={signOutAction}
+          hideProcessButton={user.preferences.hideProcessButton === true}
         />
       </header>
       <NavLinks items={[{ href: "/", label: "Home" }, ...items]} />

@@ -1,7 +1,8 @@
 "use client";
 
 import Link from "next/link";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, useTransition } from "react";
+import { setHideProcessButtonAction } from "@/app/(app)/preferences-actions";
 
 interface InstallPromptEvent extends Event {
   prompt(): Promise<void>;
@@ -13,12 +14,28 @@ export function UserMenu({
   displayName,
   roleLabel,
   signOut,
+  hideProcessButton = false,
 }: {
   username: string;
   displayName: string;
   roleLabel: string;
   signOut: () => Promise<void>;
+  /** The departments demo's "Hide Process Button" preference. */
+  hideProcessButton?: boolean;
 }) {
+  const [hideProcess, setHideProcess] = useState(hideProcessButton);
+  const [savingPreference, startSaving] = useTransition();
+  useEffect(() => setHideProcess(hideProcessButton), [hideProcessButton]);
+
+  function toggleHideProcess() {
+    const next = !hideProcess;
+    setHideProcess(next);
+    startSaving(async () => {
+      const result = await setHideProcessButtonAction({ hideProcessButton: next });
+      setHideProcess(result.ok ? result.hideProcessButton : !next);
+    });
+  }
+
   const menu = useRef<HTMLDetailsElement>(null);
   const [installEvent, setInstallEvent] = useState<InstallPromptEvent | null>(null);
 
@@ -82,6 +99,19 @@ export function UserMenu({
         >
           Settings
         </Link>
+        <button
+          type="button"
+          role="menuitemcheckbox"
+          aria-checked={hideProcess}
+          className="menu-item menu-check"
+          disabled={savingPreference}
+          onClick={toggleHideProcess}
+        >
+          <span aria-hidden="true" className="menu-check-mark">
+            {hideProcess ? "✓" : ""}
+          </span>
+          Hide Process Button
+        </button>
         <form action={signOut}>
           <button type="submit" role="menuitem" className="menu-item">
             Sign Out

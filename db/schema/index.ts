@@ -1,3 +1,4 @@
+export * from "./data-load";
 export * from "./departments";
 export * from "./executions";
 export * from "./push";

@@ -1,14 +1,31 @@
 import type { Metadata } from "next";
-import { Placeholder } from "@/components/ui/placeholder";
+import { DepartmentsView } from "@/components/departments/departments-view";
 import { requireUser } from "@/lib/auth/guards";
+import { listDepartments, listProcessingDepartments } from "@/lib/departments/queries";
 
 export const metadata: Metadata = { title: "Departments" };
+export const dynamic = "force-dynamic";
 
 export default async function Page() {
-  await requireUser();
+  const user = await requireUser();
+  const [departments, processing] = await Promise.all([listDepartments(), listProcessingDepartments()]);
   return (
-    <Placeholder title="Departments">
-      The four departments, an edit dialog and the Process button that runs in the background will be here.
-    </Placeholder>
+    <section className="stack">
+      <h1>Departments</h1>
+      <div className="alert alert-info">
+        <p className="demo-info">
+          Choose a department to edit it. <strong>Process</strong> saves your changes and processes the
+          department in the background: it takes a minute or two, and you can keep working meanwhile. Follow
+          it on <a href="/processing/status">Processing status</a>. A department is processed by one user at a
+          time; turn on <strong>Hide Process Button</strong> in your user menu to hide the button for
+          departments someone is already processing.
+        </p>
+      </div>
+      <DepartmentsView
+        departments={departments}
+        processing={processing}
+        hideProcessButton={user.preferences.hideProcessButton === true}
+      />
+    </section>
   );
 }

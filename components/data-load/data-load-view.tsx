@@ -1,0 +1,207 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useRef, useState, useTransition } from "react";
+import { clearSalesDataAction } from "@/app/(app)/data-load/actions";
+import { formatBytes, MAX_UPLOAD_BYTES } from "@/lib/data-load/rules";
+
+export interface DataLoadRow {
+  id: number;
+  executionId: number | null;
+  fileName: string;
+  fileSize: number;
+  status: string;
+  statusMessage: string | null;
+  rowsProcessed: number;
+  rowsLoaded: number;
+  rowsRejected: number;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  rejects: { id: number; line: number; reason: string; raw: string }[];
+}
+
+const ACTIVE = ["ENQUEUED", "SCHEDULED", "EXECUTING"];
+const number = (value: number) => value.toLocaleString("en-US");
+const statusLabel: Record<string, string> = {
+  ENQUEUED: "WAITING",
+  SCHEDULED: "STARTING",
+  EXECUTING: "LOADING",
+  SUCCESS: "DONE",
+  FAILED: "FAILED",
+  ABORTED: "ABORTED",
+};
+
+/** Upload form, the user's loads with live status and rejected rows, and "Clear data". */
+export function DataLoadView({
+  initialLoads,
+  salesTotal,
+}: {
+  initialLoads: DataLoadRow[];
+  salesTotal: number;
+}) {
+  const router = useRouter();
+  const [loads, setLoads] = useState(initialLoads);
+  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  const [uploading, setUploading] = useState(false);
+  const [confirmClear, setConfirmClear] = useState(false);
+  const [clearing, startClearing] = useTransition();
+  const fileInput = useRef<HTMLInputElement>(null);
+  const wasActive = useRef(
+    new Set(initialLoads.filter((load) => ACTIVE.includes(load.status)).map((l) => l.id)),
+  );
+
+  const refresh = useCallback(async () => {
+    try {
+      const response = await fetch("/api/data-load", { cache: "no-store" });
+      if (!response.ok) return;
+      const body = (await response.json()) as { loads: DataLoadRow[] };
+      setLoads(body.loads);
+      // A load that just finished changed the sales table: re-render the server part of the page.
+      const active = new Set(
+        body.loads.filter((load) => ACTIVE.includes(load.status)).map((load) => load.id),
+      );
+      if ([...wasActive.current].some((id) => !active.has(id))) router.refresh();
+      wasActive.current = active;
+    } catch {
+      // The next tick retries.
+    }
+  }, [router]);
+
+  const anyActive = loads.some((load) => ACTIVE.includes(load.status));
+  useEffect(() => {
+    const timer = setInterval(() => void refresh(), anyActive ? 1_000 : 5_000);
+    return () => clearInterval(timer);
+  }, [refresh, anyActive]);
+
+  async function upload(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const file = fileInput.current?.files?.[0];
+    setNotice(null);
+    if (!file) return setNotice({ ok: false, text: "Choose a CSV or ZIP file to load." });
+    if (file.size > MAX_UPLOAD_BYTES) {
+      return setNotice({
+        ok: false,
+        text: `"${file.name}" is ${formatBytes(file.size)}; files up to ${formatBytes(MAX_UPLOAD_BYTES)} can be loaded.`,
+      });
+    }
+    const body = new FormData();
+    body.set("file", file);
+    setUploading(true);
+    try {
+      const response = await fetch("/api/data-load", { method: "POST", body });
+      const result = (await response.json().catch(() => ({}))) as {
+        ok?: boolean;
+        message?: string;
+        error?: string;
+      };
+      if (response.ok && result.ok) {
+        setNotice({ ok: true, text: result.message ?? "Submitted for loading." });
+        form.reset();
+        await refresh();
+      } else setNotice({ ok: false, text: result.error ?? `The upload failed (${response.status}).` });
+    } catch {
+      setNotice({ ok: false, text: "The upload failed: the server could not be reached." });
+    } finally {
+      setUploading(false);
+    }
+  }
+
+  function clear() {
+    if (!confirmClear) return setConfirmClear(true);
+    setConfirmClear(false);
+    startClearing(async () => {
+      const result = await clearSalesDataAction({ confirm: "clear" });
+      setNotice(result.ok ? { ok: true, text: result.message } : { ok: false, text: result.error });
+      router.refresh();
+    });
+  }
+
+  return (
+    <div className="stack">
+      <form className="card stack" onSubmit={upload} aria-label="Load a file">
+        <label className="field">
+          <span>CSV or ZIP file</span>
+          <input ref={fileInput} type="file" name="file" accept=".csv,.zip,text/csv,application/zip" />
+        </label>
+        <div className="toolbar">
+          <button type="submit" className="button button-primary" disabled={uploading}>
+            {uploading ? "Uploading…" : "Load Data"}
+          </button>
+          <button
+            type="button"
+            className="button button-danger"
+            onClick={clear}
+            disabled={clearing || salesTotal === 0}
+          >
+            {confirmClear ? `Confirm: remove ${number(salesTotal)} rows` : "Clear data"}
+          </button>
+          {confirmClear ? (
+            <button type="button" className="button" onClick={() => setConfirmClear(false)}>
+              Keep data
+            </button>
+          ) : null}
+        </div>
+      </form>
+      {notice ? (
+        <p
+          role={notice.ok ? "status" : "alert"}
+          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
+        >
+          {notice.text}
+        </p>
+      ) : null}
+      <h2>Your loads</h2>
+      {loads.length === 0 ? <p className="muted">You have not loaded a file yet.</p> : null}
+      <ul className="load-list">
+        {loads.map((load) => (
+          <li key={load.id} className="card stack load" aria-label={`Load ${load.id}: ${load.fileName}`}>
+            <div className="load-head">
+              <strong className="cell-clip">{load.fileName}</strong>
+              <span className={`badge status status-${load.status}`}>
+                {statusLabel[load.status] ?? load.status}
+              </span>
+            </div>
+            <p className="load-progress" aria-live="polite">
+              {number(load.rowsProcessed)} rows processed · {number(load.rowsLoaded)} loaded ·{" "}
+              {number(load.rowsRejected)} rejected
+            </p>
+            {load.error ? <p className="alert alert-error">{load.error}</p> : null}
+            {load.rejects.length > 0 ? (
+              <details className="rejects">
+                <summary>
+                  Rejected rows ({number(load.rowsRejected)}
+                  {load.rowsRejected > load.rejects.length ? `, first ${load.rejects.length} shown` : ""})
+                </summary>
+                <div className="table-scroll">
+                  <table>
+                    <caption className="visually-hidden">Rejected rows of {load.fileName}</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Line</th>
+                        <th scope="col">Reason</th>
+                        <th scope="col">Row</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {load.rejects.map((reject) => (
+                        <tr key={reject.id}>
+                          <td>{reject.line}</td>
+                          <td>{reject.reason}</td>
+                          <td>
+                            <code className="raw-row">{reject.raw}</code>
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </details>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,224 @@
+"use client";
+
+import type { ColumnDef } from "@tanstack/react-table";
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef, useState, useTransition } from "react";
+import {
+  applyDepartmentChangesAction,
+  deleteDepartmentAction,
+  saveAndProcessAction,
+} from "@/app/(app)/departments/actions";
+import { DataTable } from "@/components/ui/data-table";
+import { FieldError } from "@/components/ui/field-error";
+
+interface DepartmentRow {
+  deptno: number;
+  dname: string;
+  loc: string;
+}
+
+type Notice = { ok: boolean; text: string } | null;
+
+/** The departments table; a row opens the edit dialog (Cancel, Delete, Apply Changes, Process). */
+export function DepartmentsView({
+  departments,
+  processing,
+  hideProcessButton,
+}: {
+  departments: DepartmentRow[];
+  processing: { deptno: number; username: string }[];
+  hideProcessButton: boolean;
+}) {
+  const router = useRouter();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [editing, setEditing] = useState<DepartmentRow | null>(null);
+  const [notice, setNotice] = useState<Notice>(null);
+  const [dialogError, setDialogError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string[] | undefined>>({});
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [pending, startTransition] = useTransition();
+  const processedBy = useMemo(
+    () => new Map(processing.map((row) => [row.deptno, row.username])),
+    [processing],
+  );
+
+  // Who is processing what changes while the page is open.
+  useEffect(() => {
+    const timer = setInterval(() => router.refresh(), 5_000);
+    return () => clearInterval(timer);
+  }, [router]);
+
+  const open = useCallback(
+    (row: DepartmentRow) => {
+      setEditing(row);
+      setDialogError(null);
+      setFieldErrors({});
+      setConfirmDelete(false);
+      dialog.current?.showModal();
+      router.refresh();
+    },
+    [router],
+  );
+
+  function submit(
+    action: (
+      input: unknown,
+    ) => Promise<
+      | { ok: true; message: string }
+      | { ok: false; error: string; fieldErrors?: Record<string, string[] | undefined> }
+    >,
+    form: HTMLFormElement,
+  ) {
+    const data = Object.fromEntries(new FormData(form));
+    setDialogError(null);
+    startTransition(async () => {
+      const result = await action(data);
+      if (result.ok) {
+        dialog.current?.close();
+        setNotice({ ok: true, text: result.message });
+      } else {
+        setDialogError(result.error);
+        setFieldErrors(result.fieldErrors ?? {});
+      }
+      router.refresh();
+    });
+  }
+
+  const columns = useMemo<ColumnDef<DepartmentRow, unknown>[]>(
+    () => [
+      {
+        accessorKey: "deptno",
+        header: "Deptno",
+        cell: ({ row }) => (
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => open(row.original)}
+            aria-label={`Edit department ${row.original.deptno}`}
+          >
+            {row.original.deptno}
+          </button>
+        ),
+      },
+      { accessorKey: "dname", header: "Dname" },
+      { accessorKey: "loc", header: "Loc" },
+      {
+        id: "processing",
+        header: "Processing by",
+        accessorFn: (row) => processedBy.get(row.deptno) ?? "",
+        cell: ({ row }) => {
+          const by = processedBy.get(row.original.deptno);
+          return by ? <span className="badge status status-EXECUTING">{by.toUpperCase()}</span> : "—";
+        },
+      },
+    ],
+    [processedBy, open],
+  );
+
+  const busyBy = editing ? processedBy.get(editing.deptno) : undefined;
+  const showProcess = !(hideProcessButton && busyBy);
+
+  return (
+    <div className="stack">
+      {notice ? (
+        <p
+          role={notice.ok ? "status" : "alert"}
+          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
+        >
+          {notice.text}
+        </p>
+      ) : null}
+      <DataTable
+        caption="Departments"
+        columns={columns}
+        data={departments}
+        getRowId={(row) => String(row.deptno)}
+        emptyMessage="No departments."
+      />
+      <dialog ref={dialog} aria-labelledby="department-dialog-title" onClose={() => setEditing(null)}>
+        {editing ? (
+          <form
+            key={editing.deptno}
+            className="stack"
+            noValidate
+            onSubmit={(event) => {
+              event.preventDefault();
+              const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
+              submit(
+                submitter?.value === "process" ? saveAndProcessAction : applyDepartmentChangesAction,
+                event.currentTarget,
+              );
+            }}
+          >
+            <h2 id="department-dialog-title">Department {editing.deptno}</h2>
+            {busyBy ? <p className="muted small">Being processed by {busyBy.toUpperCase()}.</p> : null}
+            <input type="hidden" name="deptno" value={editing.deptno} />
+            <label className="field">
+              <span>Dname</span>
+              <input
+                name="dname"
+                defaultValue={editing.dname}
+                required
+                maxLength={14}
+                aria-invalid={fieldErrors.dname ? true : undefined}
+                aria-describedby="dname-error"
+              />
+              <FieldError id="dname-error" messages={fieldErrors.dname} />
+            </label>
+            <label className="field">
+              <span>Loc</span>
+              <input
+                name="loc"
+                defaultValue={editing.loc}
+                required
+                maxLength={13}
+                aria-invalid={fieldErrors.loc ? true : undefined}
+                aria-describedby="loc-error"
+              />
+              <FieldError id="loc-error" messages={fieldErrors.loc} />
+            </label>
+            {dialogError ? (
+              <p role="alert" className="alert alert-error">
+                {dialogError}
+              </p>
+            ) : null}
+            <div className="dialog-actions">
+              <button type="button" className="button" onClick={() => dialog.current?.close()}>
+                Cancel
+              </button>
+              <button
+                type="button"
+                className="button button-danger"
+                disabled={pending}
+                onClick={(event) => {
+                  if (!confirmDelete) {
+                    setConfirmDelete(true);
+                    return;
+                  }
+                  const form = event.currentTarget.form;
+                  if (form) submit(deleteDepartmentAction, form);
+                }}
+              >
+                {confirmDelete ? "Confirm Delete" : "Delete"}
+              </button>
+              <button type="submit" name="intent" value="apply" className="button" disabled={pending}>
+                Apply Changes
+              </button>
+              {showProcess ? (
+                <button
+                  type="submit"
+                  name="intent"
+                  value="process"
+                  className="button button-primary"
+                  disabled={pending}
+                >
+                  Process
+                </button>
+              ) : null}
+            </div>
+          </form>
+        ) : null}
+      </dialog>
+    </div>
+  );
+}

@@ -1,0 +1,155 @@
+import "server-only";
+import { count, desc, eq, inArray, sql } from "drizzle-orm";
+import { type Executor, getDb, queryRows } from "@/db/client";
+import { dataLoadRejects, dataLoads, sales } from "@/db/schema";
+import type { SalesRow } from "./rules";
+
+export const LOAD_DATA_CHAIN = "data-load.load-data-background";
+
+export async function createDataLoad(
+  { userId, fileName, fileSize }: { userId: number; fileName: string; fileSize: number },
+  db: Executor = getDb(),
+): Promise<number> {
+  const [row] = await db
+    .insert(dataLoads)
+    .values({ userId, fileName: fileName.slice(0, 255), fileSize })
+    .returning({ id: dataLoads.id });
+  if (!row) throw new Error("insert returned no row");
+  return row.id;
+}
+
+export async function setDataLoadExecution(
+  { loadId, executionId }: { loadId: number; executionId: number },
+  db: Executor = getDb(),
+): Promise<void> {
+  await db.update(dataLoads).set({ executionId }).where(eq(dataLoads.id, loadId));
+}
+
+/** Stores one batch: loaded rows, rejected rows with reasons, and the running counts — atomically. */
+export async function storeBatch(
+  {
+    loadId,
+    rows,
+    rejects,
+  }: { loadId: number; rows: SalesRow[]; rejects: { line: number; raw: string; reason: string }[] },
+  db: Executor = getDb(),
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (rows.length > 0) await tx.insert(sales).values(rows.map((row) => ({ ...row, loadId })));
+    if (rejects.length > 0) {
+      await tx
+        .insert(dataLoadRejects)
+        .values(rejects.map((reject) => ({ ...reject, reason: reject.reason.slice(0, 1000), loadId })));
+    }
+    await tx
+      .update(dataLoads)
+      .set({
+        rowsLoaded: sql`${dataLoads.rowsLoaded} + ${rows.length}`,
+        rowsRejected: sql`${dataLoads.rowsRejected} + ${rejects.length}`,
+      })
+      .where(eq(dataLoads.id, loadId));
+  });
+}
+
+export async function finishDataLoad(
+  { loadId, error }: { loadId: number; error?: string | null },
+  db: Executor = getDb(),
+) {
+  const [row] = await db
+    .update(dataLoads)
+    .set({ finishedAt: sql`clock_timestamp()`, error: error?.slice(0, 1000) ?? null })
+    .where(eq(dataLoads.id, loadId))
+    .returning({ rowsLoaded: dataLoads.rowsLoaded, rowsRejected: dataLoads.rowsRejected });
+  return row ?? { rowsLoaded: 0, rowsRejected: 0 };
+}
+
+export interface DataLoadView {
+  id: number;
+  executionId: number | null;
+  fileName: string;
+  fileSize: number;
+  status: string;
+  statusMessage: string | null;
+  rowsProcessed: number;
+  rowsLoaded: number;
+  rowsRejected: number;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  rejects: { id: number; line: number; reason: string; raw: string }[];
+}
+
+const REJECTS_SHOWN = 100;
+
+/** The user's recent loads with their execution's live status, and the first rejected rows of each. */
+export async function listDataLoads(
+  { userId, limit = 5 }: { userId: number; limit?: number },
+  db: Executor = getDb(),
+): Promise<DataLoadView[]> {
+  const loads = await queryRows<Omit<DataLoadView, "rejects">>(
+    db,
+    sql`select l.id, l.execution_id as "executionId", l.file_name as "fileName", l.file_size as "fileSize",
+          coalesce(e.status::text, case when l.finished_at is null then 'ENQUEUED' when l.error is null then 'SUCCESS' else 'FAILED' end) as status,
+          e.status_message as "statusMessage", l.rows_loaded + l.rows_rejected as "rowsProcessed",
+          l.rows_loaded as "rowsLoaded", l.rows_rejected as "rowsRejected", coalesce(l.error, e.error) as error,
+          l.created_at as "createdAt", coalesce(l.finished_at, e.finished_at) as "finishedAt"
+        from data_loads l left join executions e on e.id = l.execution_id
+        where l.user_id = ${userId} order by l.id desc limit ${limit}`,
+  );
+  const ids = loads.filter((load) => load.rowsRejected > 0).map((load) => load.id);
+  const rejects =
+    ids.length === 0
+      ? []
+      : await queryRows<{ id: number; loadId: number; line: number; reason: string; raw: string }>(
+          db,
+          sql`select id, load_id as "loadId", line, reason, raw from (
+                select r.*, row_number() over (partition by load_id order by line, id) as n
+                from data_load_rejects r where load_id = any(${`{${ids.join(",")}}`}::int[])) ranked
+              where n <= ${REJECTS_SHOWN} order by load_id, line`,
+        );
+  return loads.map((load) => ({
+    ...load,
+    createdAt: new Date(load.createdAt).toISOString(),
+    finishedAt: load.finishedAt ? new Date(load.finishedAt).toISOString() : null,
+    rejects: rejects
+      .filter((reject) => reject.loadId === load.id)
+      .map(({ id, line, reason, raw }) => ({ id, line, reason, raw })),
+  }));
+}
+
+export async function listRejects({ loadId }: { loadId: number }, db: Executor = getDb()) {
+  return db
+    .select({ line: dataLoadRejects.line, reason: dataLoadRejects.reason, raw: dataLoadRejects.raw })
+    .from(dataLoadRejects)
+    .where(eq(dataLoadRejects.loadId, loadId))
+    .orderBy(dataLoadRejects.line);
+}
+
+export const SALES_PAGE_SIZE = 15;
+
+export async function getSalesPage({ page }: { page: number }, db: Executor = getDb()) {
+  const [total] = await db.select({ value: count() }).from(sales);
+  const rows = total?.value ?? 0;
+  const pages = Math.max(1, Math.ceil(rows / SALES_PAGE_SIZE));
+  const current = Math.min(Math.max(1, page), pages);
+  const data = await db
+    .select()
+    .from(sales)
+    .orderBy(desc(sales.id))
+    .limit(SALES_PAGE_SIZE)
+    .offset((current - 1) * SALES_PAGE_SIZE);
+  return { rows: data, total: rows, page: current, pages };
+}
+
+/** "Clear data": empties the sales table. The loads' history (counts, rejected rows) stays. */
+export async function clearSales(db: Executor = getDb()): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    sql`with gone as (delete from sales returning 1) select count(*)::int as n from gone`,
+  );
+  return row?.n ?? 0;
+}
+
+export async function countSalesOfLoad({ loadId }: { loadId: number }, db: Executor = getDb()) {
+  return db.$count(sales, inArray(sales.loadId, [loadId]));
+}
