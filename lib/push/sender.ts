@@ -198,7 +198,15 @@ export function pushSenderConsumer(
       );
     },
     async process(job, ctx) {
-      const outcome = await sender.deliver(ctx.db, job);
+      let outcome: DeliveryOutcome;
+      try {
+        outcome = await sender.deliver(ctx.db, job);
+      } catch (error) {
+        // E.g. keys that cannot be decrypted (NEXTAUTH_SECRET differs): record it on the row and back off,
+        // instead of leaving the row "sending" until its lease expires, again and again, without a word.
+        const message = error instanceof Error ? error.message : String(error);
+        outcome = classifyDelivery({ error: message }, job.attempts);
+      }
       await recordOutcome(ctx.db, job, ctx.workerId, outcome);
     },
     async renewLeases(db, { workerId, keys, leaseMs }) {
