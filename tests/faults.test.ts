@@ -178,10 +178,26 @@ describe("faults injected into running workers", () => {
   }, 300_000);
 
   it("PostgreSQL backends terminated while work runs: workers reconnect and carry on", async () => {
-    const double = doubles.at(-1)!;
-    double.reset();
-    const worker = workers.at(-1)!;
-    expect(worker.child.exitCode).toBeNull();
+    // Its own worker, push service and devices, whatever ran before.
+    for (const running of workers) if (running.child.exitCode === null) running.kill("SIGKILL");
+    await Promise.all(workers.map((running) => running.exited));
+    for (const previous of doubles) await previous.close().catch(() => {});
+    await fresh.handle.db.delete(pushMessages);
+    await fresh.handle.db.delete(pushSubscriptions);
+    const double = await startDouble();
+    const key = await getVapidPublicKey(fresh.handle.db);
+    for (let i = 0; i < 3; i++) {
+      await saveSubscription(
+        {
+          userId: bo.id,
+          input: subscriptionInputSchema.parse(double.createSubscription(key)),
+          userAgent: "Android Chrome",
+        },
+        fresh.handle.db,
+      );
+    }
+    const worker = startWorker();
+    await workerStarted(worker);
     const enqueue = (steps: number, stepMs: number) =>
       runInBackground(waitChain, { steps, stepMs }, { user: bo, session: "faults", db: fresh.handle.db });
 
@@ -218,12 +234,13 @@ describe("faults injected into running workers", () => {
       finished.filter((r) => after.includes(r.id)).map((r) => r.status),
       worker.output().slice(-2_000),
     ).toEqual(["SUCCESS", "SUCCESS"]);
-    const counts = await waitFor(statusCounts, (c) => !c.queued && !c.sending, 30_000);
+    // Rows whose outcome could not be recorded before the drop are re-recorded once connected again.
+    const counts = await waitFor(statusCounts, (c) => !c.queued && !c.sending, 20_000);
     expect(counts.queued ?? 0).toBe(0);
     expect(counts.sending ?? 0).toBe(0);
     const titles = double.messages.map((m) => JSON.parse(m.payload).notification.title as string);
-    expect(titles.filter((t) => t === "After")).toHaveLength(100);
-    expect(titles.filter((t) => t === "Before").length).toBeGreaterThanOrEqual(100);
+    expect(titles.filter((t) => t === "After")).toHaveLength(3);
+    expect(titles.filter((t) => t === "Before").length).toBeGreaterThanOrEqual(3);
     expect(worker.child.exitCode, worker.output().slice(-2_000)).toBeNull();
   }, 120_000);
 });
