@@ -78,7 +78,8 @@ async function outcome(
     const status = response.status();
     const location = response.headers().location ?? "";
     expect(status, `${url}: no server error`).toBeLessThan(500);
-    const denied = [401, 403, 404].includes(status) || (status >= 300 && status < 400 && location.includes("/signin"));
+    const denied =
+      [401, 403, 404].includes(status) || (status >= 300 && status < 400 && location.includes("/signin"));
     return { access: denied ? "deny" : "allow", seen: `${status} ${location}` };
   }
   if ("route" in entry) {
@@ -94,11 +95,17 @@ async function outcome(
     expect(status, `${method} ${url}: no server error`).toBeLessThan(500);
     return { access: [401, 403].includes(status) ? "deny" : "allow", seen: String(status) };
   }
-  const args = entry.args(data).map((arg) =>
-    arg && typeof arg === "object" && "form" in arg ? new FormArg((arg as { form: Record<string, string> }).form) : arg,
-  );
+  const args = entry
+    .args(data)
+    .map((arg) =>
+      arg && typeof arg === "object" && "form" in arg
+        ? new FormArg((arg as { form: Record<string, string> }).form)
+        : arg,
+    );
   const response = await callAction(request, entry.action, args, baseURL);
-  expect(response.status, `${entry.action}: no server error\n${response.body.slice(0, 300)}`).toBeLessThan(500);
+  expect(response.status, `${entry.action}: no server error\n${response.body.slice(0, 300)}`).toBeLessThan(
+    500,
+  );
   const error = response.result?.ok === false ? (response.result.error ?? "") : "";
   const denied =
     REFUSED_ACTION.test(error) ||

@@ -24,9 +24,19 @@ function urlOf(file: string): string {
 
 /** Exported names of a module, from its source: `export (async) function x`, `export const x`, `export const { a, b }`. */
 function exportedNames(source: string): string[] {
-  const names = [...source.matchAll(/^export\s+(?:async\s+)?(?:function|const|let)\s+(\w+)/gm)].map((m) => m[1]!);
+  const names = [...source.matchAll(/^export\s+(?:async\s+)?(?:function|const|let)\s+(\w+)/gm)].map(
+    (m) => m[1]!,
+  );
   for (const match of source.matchAll(/^export\s+const\s+\{([^}]+)\}/gm)) {
-    names.push(...match[1]!.split(",").map((name) => name.trim().split(/\s*:\s*/).pop()!));
+    names.push(
+      ...match[1]!.split(",").map(
+        (name) =>
+          name
+            .trim()
+            .split(/\s*:\s*/)
+            .pop()!,
+      ),
+    );
   }
   return names.filter(Boolean);
 }
@@ -60,7 +70,9 @@ describe("the authorisation matrix (e2e/support/access-matrix.ts)", () => {
       missing,
       `Missing from e2e/support/access-matrix.ts (add one line each, with its rule):\n  ${missing.join("\n  ")}`,
     ).toEqual([]);
-    expect(stale, `Listed in e2e/support/access-matrix.ts but not in app/:\n  ${stale.join("\n  ")}`).toEqual([]);
+    expect(stale, `Listed in e2e/support/access-matrix.ts but not in app/:\n  ${stale.join("\n  ")}`).toEqual(
+      [],
+    );
   });
 
   it("finds the surface it scans (the scanner itself works)", () => {

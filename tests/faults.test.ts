@@ -42,7 +42,8 @@ describe("faults injected into running workers", () => {
   const startDouble = async (takeOver?: PushDouble) => {
     const double = await PushDouble.start({ port: PUSH_PORT });
     // A restarted push service still knows its subscriptions.
-    for (const [id, subscription] of takeOver?.subscriptions ?? []) double.subscriptions.set(id, subscription);
+    for (const [id, subscription] of takeOver?.subscriptions ?? [])
+      double.subscriptions.set(id, subscription);
     doubles.push(double);
     return double;
   };

@@ -127,7 +127,7 @@ describe("submitting a claim", () => {
       body: "Claim for $59.95 from Joe's Pharmacy by BO",
     });
     expect(toPat?.targetUrl).toContain(`/approvals?task=${task.id}`);
-    const actions = (toPat?.payload as { notification: { actions: { action: string; post: string }[] } })
+    const actions = (toPat!.payload as { notification: { actions: { action: string; post: string }[] } })
       .notification.actions;
     expect(actions.map((a) => [a.action, a.post])).toEqual([
       ["approve", `/api/approvals/${task.id}/approve`],

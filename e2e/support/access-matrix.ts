@@ -131,7 +131,11 @@ export const accessMatrix: MatrixEntry[] = [
     rule: "admin",
     args: () => [{ id: 2_000_000_000 }],
   },
-  { action: "app/(app)/admin/push-queue/actions.ts#pushQueueAction", rule: "admin", args: () => [{ force: false }] },
+  {
+    action: "app/(app)/admin/push-queue/actions.ts#pushQueueAction",
+    rule: "admin",
+    args: () => [{ force: false }],
+  },
   {
     action: "app/(app)/admin/push-queue/actions.ts#regenerateCredentialsAction",
     rule: "admin",

@@ -45,7 +45,12 @@ export function serverActions(): Map<string, { id: string; pagePath: string }> {
 export interface ActionResponse {
   status: number;
   /** The action's return value when it returned an `{ ok, … }` object. */
-  result: { ok: boolean; error?: string; fieldErrors?: Record<string, string[]>; [key: string]: unknown } | null;
+  result: {
+    ok: boolean;
+    error?: string;
+    fieldErrors?: Record<string, string[]>;
+    [key: string]: unknown;
+  } | null;
   body: string;
   redirect: string | undefined;
   location: string | undefined;
