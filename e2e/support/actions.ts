@@ -72,15 +72,20 @@ export async function callAction(
   const forms = args.filter((arg): arg is FormArg => arg instanceof FormArg);
   let response: Awaited<ReturnType<APIRequestContext["post"]>>;
   if (forms.length > 0) {
-    const multipart: Record<string, string> = {};
+    // React's reply format: field "0" holds the arguments, a FormData argument becomes "$K<id>" and its
+    // entries are sent as "_<id>_<name>", contiguous.
+    const fields: [string, string][] = [];
     let next = 1;
     const root = args.map((arg) => {
       if (!(arg instanceof FormArg)) return arg;
       const id = next++;
-      for (const [name, value] of Object.entries(arg.fields)) multipart[`${id}_${name}`] = value;
+      for (const [name, value] of Object.entries(arg.fields)) fields.push([`_${id}_${name}`, value]);
       return `$K${id.toString(16)}`;
     });
-    multipart["0"] = JSON.stringify(root);
+    // The root goes last, as the browser sends it: the server resolves it the moment it arrives.
+    const multipart = new FormData();
+    for (const [name, value] of fields) multipart.append(name, value);
+    multipart.append("0", JSON.stringify(root));
     response = await request.post(action.pagePath, { headers, multipart, maxRedirects: 0 });
   } else {
     response = await request.post(action.pagePath, {

@@ -33,7 +33,12 @@ export const decisionSchema = z.object({
 });
 
 export const approvalFiltersSchema = z.object({
-  q: z.string().trim().max(100).catch(""),
+  q: z
+    .string()
+    .trim()
+    .max(100)
+    .refine((value) => !hasControlCharacters(value))
+    .catch(""),
   expired: z.enum(["1"]).optional().catch(undefined),
   sort: z.enum(["due", "-due"]).catch("due"),
 });
