@@ -59,7 +59,13 @@ test.beforeAll(async ({ baseURL }, testInfo) => {
     const saved = await bo.post("/api/push/subscriptions", { data: subscription });
     expect(saved.status()).toBe(201);
     const { id: deviceId } = (await saved.json()) as { id: number };
-    data = { claimId: claim!.id, taskId: claim!.task_id, deviceId };
+    // A finished background execution: ownership is checked before its state ("already finished").
+    const [execution] = await sql<{ id: number }[]>`
+      insert into executions (chain_name, user_id, session_id, input, status, started_at, finished_at)
+      select 'system.wait', id, 'matrix', ${sql.json({ steps: 0, stepMs: 0 })}, 'SUCCESS', now(), now()
+      from users where username = 'bo'
+      returning id`;
+    data = { claimId: claim!.id, taskId: claim!.task_id, deviceId, executionId: execution!.id };
   } finally {
     await sql.end();
     await bo.dispose();

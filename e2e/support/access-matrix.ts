@@ -31,14 +31,18 @@ export const rules = {
   claimViewers: rule(["employee", "approver", "admin"]),
   /** Only the user the row belongs to. */
   owner: rule(["employee"]),
+  /** The user the row belongs to, and admins. */
+  ownerOrAdmin: rule(["employee", "admin"]),
 };
 export type Rule = keyof typeof rules;
 
-/** Rows the spec creates first: a claim of `employee` (with its approval task) and a device of theirs. */
+/** Rows the spec creates first, all belonging to `employee`. */
 export interface MatrixData {
   claimId: number;
   taskId: number;
   deviceId: number;
+  /** A (finished) background execution of `employee`. */
+  executionId: number;
 }
 
 export type MatrixEntry =
@@ -112,8 +116,9 @@ export const accessMatrix: MatrixEntry[] = [
   },
   {
     action: "app/(app)/executions/actions.ts#abortExecutionAction",
-    rule: "signedIn",
-    args: () => [{ id: 2_000_000_000 }],
+    rule: "ownerOrAdmin",
+    args: (d) => [{ id: d.executionId }],
+    refusedWith: /was not found/,
   },
   {
     action: "app/(app)/settings/push/actions.ts#removeDeviceAction",

@@ -10,25 +10,28 @@ export interface WorkerProcess {
   kill: (signal: NodeJS.Signals) => void;
 }
 
-/** `npm run worker` as an operator starts it, in its own process group so SIGKILL reaches tsx's child. */
+/**
+ * `npm run worker`'s command line (package.json): node itself with tsx as a loader. Not the `tsx` binary,
+ * whose signal relay turns a SIGTERM into a SIGKILL when the child does not confirm within 30 ms (a busy
+ * machine), so a worker would die without its graceful shutdown.
+ */
+export const WORKER_ARGS = ["--conditions=react-server", "--import", "tsx", "lib/worker/cli.ts"];
+
+/** The worker, in its own process group (SIGKILL reaches it and anything it starts). */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   let output = "";
-  const child: ChildProcess = spawn(
-    path.join(root, "node_modules/.bin/tsx"),
-    ["--conditions=react-server", "lib/worker/cli.ts"],
-    {
-      cwd: root,
-      env: {
-        NODE_ENV: "production",
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        NODE_EXTRA_CA_CERTS: path.join(root, "e2e/support/certs/ca.crt"),
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
+  const child: ChildProcess = spawn(process.execPath, WORKER_ARGS, {
+    cwd: root,
+    env: {
+      NODE_ENV: "production",
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      NODE_EXTRA_CA_CERTS: path.join(root, "e2e/support/certs/ca.crt"),
+      ...env,
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk;
   });
