@@ -22,7 +22,18 @@ function hasSessionCookie(request: NextRequest): boolean {
  * Optimistic only: sends visitors without a session cookie to sign-in (remembering the exact URL) and
  * tells pages their own URL. The real checks happen next to the data (lib/auth guards).
  */
+/** Next.js's server-action body limit (serverActions.bodySizeLimit, 1 MB by default). */
+const SERVER_ACTION_BODY_LIMIT = 1024 * 1024;
+
 export function proxy(request: NextRequest) {
+  // Past its limit Next.js answers a server action with a 500; a clear 413 is the right answer.
+  if (
+    request.method === "POST" &&
+    request.headers.has("next-action") &&
+    Number(request.headers.get("content-length") ?? "0") > SERVER_ACTION_BODY_LIMIT
+  ) {
+    return NextResponse.json({ ok: false, error: "The request is too large." }, { status: 413 });
+  }
   const { pathname, search } = request.nextUrl;
   const here = `${pathname}${search}`;
   if (!PUBLIC_PATHS.some((pattern) => pattern.test(pathname)) && !hasSessionCookie(request)) {

@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { e2eDatabase } from "./support/db";
 import { expectNoHorizontalScroll, signIn } from "./support/fixtures";
 
 test.describe("sign-in and the app shell", () => {
@@ -37,11 +38,20 @@ test.describe("sign-in and the app shell", () => {
   });
 
   test("a signed-out deep link comes back to itself after sign-in", async ({ page }) => {
-    await page.goto("/settings/push?from=push");
-    await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Fsettings%2Fpush%3Ffrom%3Dpush$/);
+    // A claim of bo's own: a fixed id would belong to whoever's claim other tests happened to create.
+    const sql = e2eDatabase();
+    const [claim] = await sql<{ id: number }[]>`
+      insert into reimbursements (user_id, amount_cents, receipt_from, client_token)
+      select id, 4200, 'Deep Link Pharmacy', gen_random_uuid() from users where username = 'bo' returning id`;
+    await sql.end();
+    const id = claim!.id;
+    await page.goto(`/reimbursements/${id}?from=push`);
+    await expect(page).toHaveURL(
+      new RegExp(`/signin\\?callbackUrl=%2Freimbursements%2F${id}%3Ffrom%3Dpush$`),
+    );
     await signIn(page, "bo");
-    await expect(page).toHaveURL(/\/settings\/push\?from=push$/);
-    await expect(page.getByRole("heading", { name: "Push Notifications" })).toBeVisible();
+    await expect(page).toHaveURL(new RegExp(`/reimbursements/${id}\\?from=push$`));
+    await expect(page.getByRole("heading", { name: `Reimbursement ${id}` })).toBeVisible();
   });
 
   test("a crafted callback cannot send a signed-in user to another site", async ({ page }) => {

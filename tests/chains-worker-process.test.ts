@@ -8,6 +8,7 @@ import { retryableWaitChain, type WaitInput, waitChain } from "@/lib/chains/buil
 import { WORKER_STOPPED } from "@/lib/chains/consumer";
 import { maxOverlap } from "./support/executions";
 import { type FreshDatabase, freshDatabase, waitFor } from "./support/fresh-database";
+import { WORKER_ARGS } from "./support/worker-process";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -19,26 +20,22 @@ function startWorker(url: string): {
   kill: (signal: NodeJS.Signals) => void;
 } {
   let output = "";
-  const child = spawn(
-    path.join(root, "node_modules/.bin/tsx"),
-    ["--conditions=react-server", "lib/worker/cli.ts"],
-    {
-      cwd: root,
-      env: {
-        NODE_ENV: "production",
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        DATABASE_URL: url,
-        NEXTAUTH_SECRET: "worker-test-secret-worker-test-secret-01",
-        BACKGROUND_MAX_CONCURRENT: "2",
-        BACKGROUND_LEASE_SECONDS: "1",
-        WORKER_CONCURRENCY: "4",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group: tsx runs the worker in a child node process, and a SIGKILL must reach it.
-      detached: true,
+  const child = spawn(process.execPath, WORKER_ARGS, {
+    cwd: root,
+    env: {
+      NODE_ENV: "production",
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      DATABASE_URL: url,
+      NEXTAUTH_SECRET: "worker-test-secret-worker-test-secret-01",
+      BACKGROUND_MAX_CONCURRENT: "2",
+      BACKGROUND_LEASE_SECONDS: "1",
+      WORKER_CONCURRENCY: "4",
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so a SIGKILL reaches everything it started.
+    detached: true,
+  });
   child.stdout.on("data", (chunk: Buffer) => {
     output += chunk;
   });

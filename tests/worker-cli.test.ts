@@ -3,21 +3,18 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDatabase, type DatabaseHandle } from "@/db/client";
 import { listLiveWorkers } from "@/lib/worker/registry";
+import { WORKER_ARGS } from "./support/worker-process";
 
 const root = path.resolve(import.meta.dirname, "..");
 
 /** Starts `npm run worker` the way an operator does (same command line as package.json). */
 function startWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let output = "";
-  const child = spawn(
-    path.join(root, "node_modules/.bin/tsx"),
-    ["--conditions=react-server", "lib/worker/cli.ts"],
-    {
-      cwd: root,
-      env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, WORKER_ARGS, {
+    cwd: root,
+    env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout.on("data", (chunk: Buffer) => {
     output += chunk;
   });

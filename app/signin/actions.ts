@@ -12,6 +12,8 @@ export interface SignInState {
 }
 
 export async function signInAction(_previous: SignInState, formData: FormData): Promise<SignInState> {
+  // A server action is a public endpoint: its argument is whatever the caller sent.
+  if (!(formData instanceof FormData)) return { error: "Enter your username and password." };
   const username = String(formData.get("username") ?? "").slice(0, 200);
   const parsed = credentialsSchema.safeParse({
     username: formData.get("username"),

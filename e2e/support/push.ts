@@ -9,8 +9,18 @@ const STORAGE_KEY = "push-double-subscription";
  * localStorage, so the state survives reloads like a real one. Everything after that is real.
  */
 export async function stubPushManager(context: BrowserContext, options: { endpointOverride?: string } = {}) {
+  // The page's Content-Security-Policy (connect-src 'self') rightly forbids fetching the double's control
+  // API from the page, so the stub asks it through a Playwright binding that runs in the test process.
+  await context.exposeBinding("__pushDoubleSubscribe", async (_source, applicationServerKey: string) => {
+    const response = await fetch(`${PUSH_CONTROL}/subscriptions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ applicationServerKey }),
+    });
+    return response.json();
+  });
   await context.addInitScript(
-    ({ control, key, endpointOverride }) => {
+    ({ key, endpointOverride }) => {
       const toBuffer = (base64url: string) => {
         const base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
         const raw = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
@@ -41,12 +51,9 @@ export async function stubPushManager(context: BrowserContext, options: { endpoi
         },
       });
       PushManager.prototype.subscribe = async function subscribe(options?: PushSubscriptionOptionsInit) {
-        const response = await fetch(`${control}/subscriptions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ applicationServerKey: toBase64url(options?.applicationServerKey ?? "") }),
-        });
-        const stored = (await response.json()) as Stored;
+        const subscribe = (window as unknown as { __pushDoubleSubscribe: (key: string) => Promise<Stored> })
+          .__pushDoubleSubscribe;
+        const stored = await subscribe(toBase64url(options?.applicationServerKey ?? ""));
         if (endpointOverride) stored.endpoint = endpointOverride;
         localStorage.setItem(key, JSON.stringify(stored));
         return wrap(stored) as unknown as PushSubscription;
@@ -56,7 +63,7 @@ export async function stubPushManager(context: BrowserContext, options: { endpoi
         return (stored ? wrap(JSON.parse(stored)) : null) as unknown as PushSubscription;
       };
     },
-    { control: PUSH_CONTROL, key: STORAGE_KEY, endpointOverride: options.endpointOverride ?? "" },
+    { key: STORAGE_KEY, endpointOverride: options.endpointOverride ?? "" },
   );
 }
 

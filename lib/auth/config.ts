@@ -4,6 +4,7 @@ import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { getEnv } from "@/lib/env";
 import { prepareDatabase } from "@/lib/runtime/startup";
+import { hasControlCharacters } from "@/lib/text";
 import { getUserByUsername } from "@/lib/users/queries";
 import { verifyPassword } from "./password";
 
@@ -14,7 +15,9 @@ export const credentialsSchema = z.object({
     .string({ message: "Enter your username." })
     .trim()
     .min(1, { message: "Enter your username." })
-    .max(64, { message: "Usernames are at most 64 characters." }),
+    .max(64, { message: "Usernames are at most 64 characters." })
+    // A NUL byte would fail in PostgreSQL and look like an outage ("Sign-in is not available").
+    .refine((value) => !hasControlCharacters(value), { message: "Usernames have no control characters." }),
   password: z
     .string({ message: "Enter your password." })
     .min(1, { message: "Enter your password." })

@@ -28,6 +28,8 @@ const SEND_TIMEOUT_MS = 10_000;
 const VAPID_TTL_S = 12 * 3600;
 const VAPID_REUSE_MS = 11 * 3600 * 1000;
 const SENT_RETENTION_DAYS = 7;
+/** Tries to record an outcome (postgres.js reconnects between them): 0.5 s, 1 s, 2 s, 4 s apart. */
+const RECORD_ATTEMPTS = 5;
 
 /** Per-process state of the sender: keys, cached Authorization headers, keep-alive agents. */
 export class PushSender {
@@ -198,8 +200,26 @@ export function pushSenderConsumer(
       );
     },
     async process(job, ctx) {
-      const outcome = await sender.deliver(ctx.db, job);
-      await recordOutcome(ctx.db, job, ctx.workerId, outcome);
+      let outcome: DeliveryOutcome;
+      try {
+        outcome = await sender.deliver(ctx.db, job);
+      } catch (error) {
+        // E.g. keys that cannot be decrypted (NEXTAUTH_SECRET differs): record it on the row and back off,
+        // instead of leaving the row "sending" until its lease expires, again and again, without a word.
+        const message = error instanceof Error ? error.message : String(error);
+        outcome = classifyDelivery({ error: message }, job.attempts);
+      }
+      // The message may already be with the push service: a dropped connection (database restart,
+      // terminated backend) must not leave the row "sending" until its lease expires and it goes again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await recordOutcome(ctx.db, job, ctx.workerId, outcome);
+          return;
+        } catch (error) {
+          if (attempt >= RECORD_ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+        }
+      }
     },
     async renewLeases(db, { workerId, keys, leaseMs }) {
       const rows = await queryRows<{ id: number }>(

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { type Executor, getDb } from "@/db/client";
 import { pushSubscriptions, users } from "@/db/schema";
 import { getEnv } from "@/lib/env";
+import { hasControlCharacters } from "@/lib/text";
 import { checkEndpoint, parseAllowList } from "./allow-list";
 import { deviceLabel } from "./device-label";
 
@@ -15,11 +16,16 @@ const base64url = (bytes: number, label: string) =>
       message: `${label} must be ${bytes} bytes.`,
     });
 
+/** A push endpoint as text: bounded, and without control characters (a NUL would fail in PostgreSQL). */
+export const endpointSchema = z
+  .string({ message: "The endpoint is missing." })
+  .min(1, { message: "The endpoint is missing." })
+  .max(2048, { message: "The endpoint is too long." })
+  .refine((value) => !hasControlCharacters(value), { message: "The endpoint contains control characters." });
+
 /** What a browser's PushSubscription.toJSON() gives, plus the previous endpoint on a key rotation. */
 export const subscriptionInputSchema = z.object({
-  endpoint: z
-    .string({ message: "The endpoint is missing." })
-    .max(2048, { message: "The endpoint is too long." }),
+  endpoint: endpointSchema,
   expirationTime: z.number().nullable().optional(),
   keys: z.object(
     {
@@ -30,7 +36,7 @@ export const subscriptionInputSchema = z.object({
     },
     { message: "The subscription keys are missing." },
   ),
-  oldEndpoint: z.string().max(2048).optional(),
+  oldEndpoint: endpointSchema.optional(),
 });
 
 export type SubscriptionInput = z.infer<typeof subscriptionInputSchema>;

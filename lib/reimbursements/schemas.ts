@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { idSchema } from "@/lib/id-schema";
 import { hasControlCharacters } from "@/lib/text";
 import { parseAmount } from "./money";
 
@@ -27,12 +28,17 @@ export const newReimbursementSchema = z.object({
 });
 
 export const decisionSchema = z.object({
-  taskId: z.coerce.number().int().positive().max(2_147_483_647),
+  taskId: idSchema("Choose a task."),
   decision: z.enum(["approve", "reject"], { message: "The decision must be approve or reject." }),
 });
 
 export const approvalFiltersSchema = z.object({
-  q: z.string().trim().max(100).catch(""),
+  q: z
+    .string()
+    .trim()
+    .max(100)
+    .refine((value) => !hasControlCharacters(value))
+    .catch(""),
   expired: z.enum(["1"]).optional().catch(undefined),
   sort: z.enum(["due", "-due"]).catch("due"),
 });

@@ -4,12 +4,10 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { type ActionResult, authorizedAction } from "@/lib/auth/action";
 import { abortExecution } from "@/lib/chains/queries";
+import { idSchema } from "@/lib/id-schema";
 
 const abortSchema = z.object({
-  id: z.coerce
-    .number({ message: "Choose an execution." })
-    .int()
-    .positive({ message: "Choose an execution." }),
+  id: idSchema("Choose an execution."),
 });
 
 const abort = authorizedAction(

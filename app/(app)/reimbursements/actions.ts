@@ -28,6 +28,8 @@ export async function submitReimbursementAction(
   _previous: SubmitState,
   formData: FormData,
 ): Promise<SubmitState> {
+  // A server action is a public endpoint: its argument is whatever the caller sent.
+  if (!(formData instanceof FormData)) return { ok: false, error: "Fill in the form and submit it again." };
   const values = {
     amount: String(formData.get("amount") ?? "").slice(0, 64),
     receiptFrom: String(formData.get("receiptFrom") ?? "").slice(0, 200),

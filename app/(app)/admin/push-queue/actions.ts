@@ -3,13 +3,14 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { type ActionResult, authorizedAction } from "@/lib/auth/action";
+import { idSchema } from "@/lib/id-schema";
 import { regenerateVapidCredentials } from "@/lib/push/credentials";
 import { pushQueueNow, removePushMessage } from "@/lib/push/queue";
 
 const admin = { role: "admin" as const };
 
 export const removePushMessageAction = authorizedAction(
-  { ...admin, schema: z.object({ id: z.coerce.number().int().positive() }) },
+  { ...admin, schema: z.object({ id: idSchema() }) },
   async ({ id }): Promise<ActionResult> => {
     const removed = await removePushMessage({ id });
     revalidatePath("/admin/push-queue");

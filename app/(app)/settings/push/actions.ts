@@ -3,11 +3,12 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { type ActionResult, authorizedAction } from "@/lib/auth/action";
+import { idSchema } from "@/lib/id-schema";
 import { PushInputError, sendPushNotification } from "@/lib/push/send";
 import { deleteSubscriptionById } from "@/lib/push/subscriptions";
 
 export const removeDeviceAction = authorizedAction(
-  { schema: z.object({ id: z.coerce.number().int().positive() }) },
+  { schema: z.object({ id: idSchema() }) },
   async ({ id }, user): Promise<ActionResult> => {
     const removed = await deleteSubscriptionById({ userId: user.id, id });
     revalidatePath("/settings/push");

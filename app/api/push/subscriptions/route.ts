@@ -4,6 +4,7 @@ import { apiRoute, HttpError, parseOrThrow, requireApiUser } from "@/lib/auth/ap
 import { readJsonBody } from "@/lib/auth/read-json";
 import {
   deleteSubscriptionByEndpoint,
+  endpointSchema,
   SubscriptionRefused,
   saveSubscription,
   subscriptionInputSchema,
@@ -28,7 +29,7 @@ export const POST = apiRoute(async (request: Request) => {
   }
 });
 
-const deleteSchema = z.object({ endpoint: z.string().min(1).max(2048) });
+const deleteSchema = z.object({ endpoint: endpointSchema });
 
 /** Removes this device's subscription (disable). Only the user's own rows can match. */
 export const DELETE = apiRoute(async (request: Request) => {
