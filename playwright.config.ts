@@ -11,6 +11,7 @@ const embeddedPort = port + 50;
 process.env.E2E_EMBEDDED_URL ??= `http://localhost:${embeddedPort}`;
 process.env.E2E_PGLITE_DIR ??= path.join(tmpdir(), `an-e2e-pglite-${Date.now().toString(36)}`);
 process.env.PUSH_DOUBLE_CONTROL ??= `http://127.0.0.1:${pushPort + 1}`;
+process.env.PUSH_DOUBLE_ORIGIN ??= `https://localhost:${pushPort}`;
 // One database per run, named once here: worker processes inherit the variable.
 process.env.E2E_DATABASE ??= `an_e2e_${Date.now().toString(36)}`;
 
