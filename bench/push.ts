@@ -19,6 +19,7 @@ interface DoubleStats {
   duplicates: number;
   firstAt: number | null;
   lastAt: number | null;
+  cpuMs: number;
   receivedAt?: Record<string, number | null>;
 }
 
@@ -123,7 +124,17 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     await control("/reset", {});
 
     // (1a) Fan-out through our queue and sender: n notifications enqueued by 16 concurrent callers.
+    const cpu0 = { bench: process.cpuUsage(), double: (await control<DoubleStats>("/stats")).cpuMs };
     const t0 = preciseNow();
+    const mark0 = process.hrtime.bigint() / 1000n;
+    const xacts = async () =>
+      (
+        await queryRows<{ n: number }>(
+          db,
+          sql`select (xact_commit + xact_rollback)::int as n from pg_stat_database where datname = current_database()`,
+        )
+      )[0]?.n ?? 0;
+    const x0 = process.env.BENCH_MARK ? await xacts() : 0;
     let enqueuedAt = 0;
     const enqueueing = forEachLimit(
       Array.from({ length: n }, (_, i) => i + 1),
@@ -134,9 +145,29 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     ).then(() => {
       enqueuedAt = preciseNow();
     });
+    if (process.env.BENCH_SPLIT === "1") {
+      // Diagnostic: enqueue everything first, then let the sender drain the queue.
+      await host.stop(2_000);
+      await enqueueing;
+      const s0 = preciseNow();
+      console.log(`\nenqueue only: ${Math.round(n / ((enqueuedAt - t0) / 1000))} msg/s`);
+      host = new WorkerHost(worker, "worker", { info: () => {}, error: console.error }).register(
+        pushSenderConsumer({ concurrency: options.senderConcurrency, pollMs: 1_000 }),
+      );
+      await host.start();
+      const drained = await waitForDelivered(n, 180_000);
+      console.log(`sender only: ${Math.round(n / (((drained.lastAt ?? 0) - s0) / 1000))} msg/s`);
+    }
     const ours = await waitForDelivered(n, 180_000);
     await enqueueing;
     const oursSeconds = ((ours.lastAt ?? Number.NaN) - t0) / 1000;
+    const benchCpu = process.cpuUsage(cpu0.bench);
+    if (process.env.BENCH_MARK) {
+      console.log(`\nfan-out window (µs, monotonic): ${mark0} ${process.hrtime.bigint() / 1000n}`);
+      await sleep(600); // pg_stat_database is updated at most every 500 ms
+      console.log(`transactions in the window: ${(await xacts()) - x0}`);
+    }
+    const cpuNote = `CPU used: app+sender process ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s, push double ${((ours.cpuMs - cpu0.double) / 1000).toFixed(1)} s`;
     await waitForIdle(db);
     const [sent] = await queryRows<{ sent: number; other: number }>(
       db,
@@ -188,7 +219,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
         measure: "  fan-out: enqueue rate (sendPushNotification, 16 callers)",
         ours: `${Math.round(enqueueRate)} msg/s`,
         baseline: "—",
-        note: `${sent?.sent ?? 0} sent, ${sent?.other ?? 0} not sent, ${ours.duplicates + baseline.duplicates} duplicates, ${ours.rejected + baseline.rejected} rejected by the double`,
+        note: `${cpuNote}; ${sent?.sent ?? 0} sent, ${sent?.other ?? 0} not sent, ${ours.duplicates + baseline.duplicates} duplicates, ${ours.rejected + baseline.rejected} rejected by the double`,
       },
       {
         measure: "  crypto floor: web-push encrypt alone (1 core / 2 cores)",

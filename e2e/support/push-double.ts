@@ -347,7 +347,8 @@ export class PushDouble {
               topics.split(",").map((topic) => [topic, this.topicReceivedAt.get(topic) ?? null]),
             )
           : undefined;
-        return json(response, 200, { ...this.stats, receivedAt });
+        const cpu = process.cpuUsage();
+        return json(response, 200, { ...this.stats, receivedAt, cpuMs: (cpu.user + cpu.system) / 1000 });
       }
       if (url.pathname === "/messages") {
         return json(response, 200, this.received(url.searchParams.get("subscription") ?? undefined));

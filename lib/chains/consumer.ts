@@ -47,12 +47,15 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   const env = getEnv();
   const appLimit = () => options.maxConcurrent ?? env.BACKGROUND_MAX_CONCURRENT;
   const progressMs = options.progressMs ?? 250;
+  const concurrency = options.concurrency ?? env.WORKER_CONCURRENCY;
   let lastPurge = 0;
 
   return {
     name: "executions",
     channel: EXECUTIONS_CHANNEL,
-    concurrency: options.concurrency ?? env.WORKER_CONCURRENCY,
+    concurrency,
+    // Under load, claim for a quarter of the slots at a time instead of once per finished execution.
+    claimBatch: Math.max(1, Math.floor(concurrency / 4)),
     leaseMs: options.leaseMs ?? env.BACKGROUND_LEASE_SECONDS * 1000,
     pollMs: options.pollMs ?? 1_000,
     keyOf: (job) => String(job.id),
@@ -75,11 +78,18 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
           with running as (
             select chain_name, session_id from executions where status in ('SCHEDULED', 'EXECUTING')
           ),
+          -- Only chains with a serialized or throttled execution waiting need the window functions below;
+          -- every other execution is eligible as it is (the second branch of "picked", an index scan).
+          limited_chains as (
+            select distinct chain_name from executions
+            where status = 'ENQUEUED' and not abort_requested and (serialize or max_concurrent is not null)
+          ),
           queued as (
             select id, chain_name, session_id, serialize, max_concurrent,
               row_number() over (partition by chain_name, session_id order by id) as session_rank
             from executions
             where status = 'ENQUEUED' and not abort_requested
+              and chain_name in (select chain_name from limited_chains)
           ),
           eligible as (
             select q.*, row_number() over (partition by q.chain_name order by q.id) as chain_rank
@@ -88,11 +98,20 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
               select 1 from running r where r.chain_name = q.chain_name and r.session_id = q.session_id))
           ),
           picked as (
-            select e.id from eligible e
-            where e.max_concurrent is null
-               or e.chain_rank + (select count(*) from running r where r.chain_name = e.chain_name)
-                  <= e.max_concurrent
-            order by e.id
+            select id from (
+              (select e.id from eligible e
+               where e.max_concurrent is null
+                  or e.chain_rank + (select count(*) from running r where r.chain_name = e.chain_name)
+                     <= e.max_concurrent
+               order by e.id
+               limit ${take})
+              union
+              (select id from executions
+               where status = 'ENQUEUED' and not abort_requested and not serialize and max_concurrent is null
+               order by id
+               limit ${take})
+            ) candidates
+            order by id
             limit ${take}
           )
           update executions e
@@ -169,6 +188,7 @@ async function endHeld(db: Database, where: ReturnType<typeof sql>): Promise<voi
 async function runExecution(job: ExecutionJob, host: JobContext, progressMs: number): Promise<void> {
   const { db, workerId } = host;
   const owned = sql`id = ${job.id} and lease_owner = ${workerId} and status = 'EXECUTING'`;
+  let notified = false;
   try {
     const chain = getChain(job.chainName) as Chain<object> | undefined;
     let state: object | undefined;
@@ -236,31 +256,44 @@ async function runExecution(job: ExecutionJob, host: JobContext, progressMs: num
     } finally {
       host.signal.removeEventListener("abort", onHostAbort);
     }
-    const pending = await reporter.stop();
+    // A finished chain's final UPDATE reads abort_requested itself; only a failure needs to know it first.
+    const pending = await reporter.stop({ readAbortRequest: !("final" in outcome) });
     if (host.signal.aborted && !reporter.abortRequested) return; // lease lost or shutdown: not ours to end
     const progress = sql`sofar = coalesce(${pending.sofar}, sofar), totalwork = coalesce(${pending.totalwork}, totalwork),
-      status_message = coalesce(${pending.message}, status_message)`;
+      status_message = coalesce(${pending.message}, status_message),
+      step_name = coalesce(${pending.stepName}::text, step_name),
+      step_sequence = coalesce(${pending.stepSequence}::int, step_sequence)`;
+    const lastState = sql`state = coalesce(${pending.state}::jsonb, state)`;
     const end = sql`finished_at = clock_timestamp(), updated_at = clock_timestamp(),
       lease_owner = null, lease_expires_at = null`;
-    if ("final" in outcome) {
+    // The final UPDATE also wakes every worker process (capacity was freed): one round trip for both.
+    const finish = async (update: ReturnType<typeof sql>) => {
       await db.execute(
+        sql`with ended as (${update} returning id) select pg_notify(${EXECUTIONS_CHANNEL}, '') as woken`,
+      );
+      notified = true;
+    };
+    if ("final" in outcome) {
+      await finish(
         sql`update executions
             set status = (case when abort_requested then 'ABORTED' else 'SUCCESS' end)::execution_status,
                 state = ${JSON.stringify(outcome.final)}::jsonb, ${progress}, ${end}
             where ${owned}`,
       );
     } else if (reporter.abortRequested || outcome.error instanceof ChainAbortedError) {
-      await db.execute(sql`update executions set status = 'ABORTED', ${progress}, ${end} where ${owned}`);
+      await finish(
+        sql`update executions set status = 'ABORTED', ${lastState}, ${progress}, ${end} where ${owned}`,
+      );
     } else {
-      await db.execute(
+      await finish(
         sql`update executions set status = 'FAILED', error = ${errorMessage(outcome.error).slice(0, 2000)},
-              ${progress}, ${end}
+              ${lastState}, ${progress}, ${end}
             where ${owned}`,
       );
     }
   } finally {
     // Capacity was freed: wake every worker process, not only this one.
-    await notify(db, EXECUTIONS_CHANNEL).catch(() => {});
+    if (!notified) await notify(db, EXECUTIONS_CHANNEL).catch(() => {});
   }
 }
 
