@@ -27,6 +27,8 @@ export interface ExecutionJob {
   sessionId: string;
   input: unknown;
   attempt: number;
+  /** Whether others may wait for this one to end: serialized per session or throttled per chain. */
+  limited: boolean;
 }
 
 export interface ExecutionsConsumerOptions {
@@ -121,12 +123,13 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
           from users u
           where e.id in (select id from picked) and e.status = 'ENQUEUED' and u.id = e.user_id
           returning e.id, e.chain_name as "chainName", e.user_id as "userId", u.username,
-            e.session_id as "sessionId", e.input, e.attempt`,
+            e.session_id as "sessionId", e.input, e.attempt,
+            (e.serialize or e.max_concurrent is not null) as limited`,
         );
       });
     },
 
-    process: (job, ctx) => runExecution(job, ctx, progressMs),
+    process: (job, ctx) => runExecution(job, ctx, progressMs, appLimit()),
 
     async renewLeases(db, { workerId, keys, leaseMs }) {
       const rows = await queryRows<{ id: number }>(
@@ -185,7 +188,12 @@ async function endHeld(db: Database, where: ReturnType<typeof sql>): Promise<voi
   if (rows.length > 0) await notify(db, EXECUTIONS_CHANNEL);
 }
 
-async function runExecution(job: ExecutionJob, host: JobContext, progressMs: number): Promise<void> {
+async function runExecution(
+  job: ExecutionJob,
+  host: JobContext,
+  progressMs: number,
+  appLimit: number,
+): Promise<void> {
   const { db, workerId } = host;
   const owned = sql`id = ${job.id} and lease_owner = ${workerId} and status = 'EXECUTING'`;
   let notified = false;
@@ -266,10 +274,18 @@ async function runExecution(job: ExecutionJob, host: JobContext, progressMs: num
     const lastState = sql`state = coalesce(${pending.state}::jsonb, state)`;
     const end = sql`finished_at = clock_timestamp(), updated_at = clock_timestamp(),
       lease_owner = null, lease_expires_at = null`;
-    // The final UPDATE also wakes every worker process (capacity was freed): one round trip for both.
+    // The final UPDATE also wakes the other worker processes, in the same round trip, when one of them may
+    // be waiting for this slot: the application-wide limit was reached (the count still includes this
+    // execution), or this one held back others of its session or chain. Otherwise nobody waits for it:
+    // this process claims again by itself (the host wakes it), and others were free to claim all along.
+    // A NOTIFY is not free: PostgreSQL serializes notifying commits, WAL flush included.
     const finish = async (update: ReturnType<typeof sql>) => {
       await db.execute(
-        sql`with ended as (${update} returning id) select pg_notify(${EXECUTIONS_CHANNEL}, '') as woken`,
+        sql`with ended as (${update} returning id)
+            select pg_notify(${EXECUTIONS_CHANNEL}, '') as woken
+            where exists (select 1 from worker_processes where id <> ${workerId} and 'executions' = any(consumers))
+              and (${job.limited} or (select count(*) from executions
+                                      where status in ('SCHEDULED', 'EXECUTING')) >= ${appLimit})`,
       );
       notified = true;
     };
