@@ -2,7 +2,7 @@
 // PostgreSQL (TEST_DATABASE_URL's server, default the local one), each next to its baseline.
 // Each part gets a fresh database, dropped at the end. Sizes can be lowered for a quick look:
 //   BENCH_PUSH_MESSAGES, BENCH_BASELINE_MESSAGES, BENCH_CHAIN_SINGLES, BENCH_CHAIN_BURST, BENCH_PAGE_ROWS,
-//   BENCH_PARTS=push,chains,pages
+//   BENCH_PARTS=push,chains,pages. BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
 // Ports: push double 4300 (+4301 control), app server 3300.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
