@@ -36,8 +36,11 @@ export async function sendPushNotification(
   if (!built.ok) throw new PushInputError("The notification is not valid.", built.fieldErrors);
   const username = parsed.data.userName.toLowerCase();
   const { notification } = built.payload;
-  // One round trip: look the user up, insert a row per device, and NOTIFY the sender if anything was queued
-  // (PostgreSQL delivers the NOTIFY when the surrounding transaction commits, once per transaction).
+  // One round trip: look the user up, insert a row per device, and NOTIFY the sender (delivered when the
+  // surrounding transaction commits). The NOTIFY is skipped while older messages are already due: the
+  // sender was woken for those and claims again whenever a send finishes, so it picks these up as well
+  // (at worst after its poll interval). PostgreSQL serializes notifying commits, WAL flush included, so a
+  // NOTIFY per notification would cap a fan-out at one commit per disk flush.
   const [result] = await queryRows<{ user_id: number | null; ids: number[] | null }>(
     db,
     sql`
@@ -51,7 +54,12 @@ export async function sendPushNotification(
       from target t join push_subscriptions s on s.user_id = t.id
       order by s.id
       returning id),
-    woken as (select pg_notify(${PUSH_CHANNEL}, '') from queued limit 1)
+    woken as (
+      select pg_notify(${PUSH_CHANNEL}, '') from queued
+      where not exists (
+        select 1 from push_messages p
+        where p.status = 'queued' and p.next_attempt_at <= now() and p.subscription_id is not null)
+      limit 1)
     select (select id from target) as user_id,
       (select array_agg(id order by id) from queued) as ids,
       (select count(*) from woken) as notified`,
