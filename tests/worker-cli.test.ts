@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type DatabaseHandle } from "@/db/client";
+import { migrateDatabase } from "@/db/migrate";
 import { listLiveWorkers } from "@/lib/worker/registry";
+import { createFreshDatabase, dropDatabase } from "./support/postgres";
 import { WORKER_ARGS } from "./support/worker-process";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -30,14 +32,22 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 
 describe("npm run worker", () => {
   let handle: DatabaseHandle;
-  beforeAll(() => {
-    handle = createDatabase({ url: inject("databaseUrl"), maxConnections: 1 });
+  // A database of its own: a worker in the shared test database would claim other files' push messages
+  // and executions (with another secret it cannot even decrypt the VAPID key) while they run in parallel.
+  let fresh: { name: string; url: string };
+  beforeAll(async () => {
+    fresh = await createFreshDatabase("an_test_cli");
+    handle = createDatabase({ url: fresh.url, maxConnections: 1 });
+    await migrateDatabase(handle, fresh.url);
   });
-  afterAll(() => handle.close());
+  afterAll(async () => {
+    await handle.close();
+    await dropDatabase(fresh.name);
+  });
 
   it("registers as a live worker and stops cleanly on SIGTERM", async () => {
     const worker = startWorker({
-      DATABASE_URL: inject("databaseUrl"),
+      DATABASE_URL: fresh.url,
       NEXTAUTH_SECRET: "cli-test-secret-cli-test-secret-0123456",
     });
     const exited = exitOf(worker.child);

@@ -3,7 +3,9 @@ import { PushDouble } from "./push-double";
 
 const port = Number(process.env.PUSH_DOUBLE_PORT ?? 4443);
 const controlPort = Number(process.env.PUSH_DOUBLE_CONTROL_PORT ?? port + 1);
-const double = await PushDouble.start({ port, controlPort });
+// PUSH_DOUBLE_COUNTING=1 (npm run bench): verify and decrypt as always, but keep counters instead of payloads.
+const counting = process.env.PUSH_DOUBLE_COUNTING === "1";
+const double = await PushDouble.start({ port, controlPort, counting });
 console.log(`[push-double] ${double.origin} (control http://127.0.0.1:${controlPort})`);
 const stop = async () => {
   await double.close();

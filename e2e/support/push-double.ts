@@ -85,8 +85,27 @@ export function verifyVapid(
   return { ok: true, claims: body };
 }
 
+/** Counters kept in every mode; the only record of deliveries in counting mode. */
+export interface DoubleStats {
+  /** Messages answered 201 (verified and decrypted). */
+  delivered: number;
+  rejected: number;
+  /** Topics (the sender's message ids) received more than once. */
+  duplicates: number;
+  firstAt: number | null;
+  lastAt: number | null;
+}
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
+const preciseNow = () => performance.timeOrigin + performance.now();
+
 export class PushDouble {
   readonly subscriptions = new Map<string, Stored>();
+  readonly stats: DoubleStats = { delivered: 0, rejected: 0, duplicates: 0, firstAt: null, lastAt: null };
+  /** Receive time of the first delivery per Topic header (the sender sets one per queue row). */
+  readonly topicReceivedAt = new Map<string, number>();
+  /** Verified VAPID tokens: a sender reuses one JWT for hours, so its signature is checked once. */
+  private readonly verifiedTokens = new Map<string, { claims: ReceivedMessage["jwt"]; key: string }>();
   readonly messages: ReceivedMessage[] = [];
   readonly rejections: Rejection[] = [];
   readonly requests: { subscriptionId: string; at: number }[] = [];
@@ -98,15 +117,19 @@ export class PushDouble {
   private constructor(
     private readonly server: https.Server,
     readonly origin: string,
+    /** Counting mode (benchmarks): still verifies and decrypts everything, but keeps no payloads. */
+    private readonly counting: boolean,
   ) {}
 
   /** Starts the HTTPS push endpoint (and, when asked, a plain-HTTP control API for other processes). */
   static async start({
     port = 0,
     controlPort,
+    counting = false,
   }: {
     port?: number;
     controlPort?: number;
+    counting?: boolean;
   } = {}): Promise<PushDouble> {
     const server = https.createServer({
       key: readFileSync(path.join(certs, "push-double.key")),
@@ -114,7 +137,11 @@ export class PushDouble {
       keepAlive: true,
     });
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    const double = new PushDouble(server, `https://localhost:${(server.address() as AddressInfo).port}`);
+    const double = new PushDouble(
+      server,
+      `https://localhost:${(server.address() as AddressInfo).port}`,
+      counting,
+    );
     server.on("request", (request, response) => void double.handle(request, response));
     if (controlPort !== undefined) await double.startControl(controlPort);
     return double;
@@ -171,6 +198,8 @@ export class PushDouble {
   reset(): void {
     this.messages.length = 0;
     this.rejections.length = 0;
+    Object.assign(this.stats, { delivered: 0, rejected: 0, duplicates: 0, firstAt: null, lastAt: null });
+    this.topicReceivedAt.clear();
     this.requests.length = 0;
     this.behaviours.clear();
     this.releaseHanging();
@@ -195,13 +224,14 @@ export class PushDouble {
     const body = Buffer.concat(chunks);
     const id = /^\/push\/([\w-]+)$/.exec(request.url ?? "")?.[1] ?? "";
     const subscription = this.subscriptions.get(id);
-    this.requests.push({ subscriptionId: id, at: Date.now() });
+    if (!this.counting) this.requests.push({ subscriptionId: id, at: Date.now() });
     const refuse = (status: number, reason: string) => {
+      this.stats.rejected += 1;
       this.rejections.push({ subscriptionId: id, status, reason });
       response.writeHead(status, { "content-type": "text/plain" }).end(reason);
     };
     if (request.method !== "POST" || !subscription) return refuse(404, "no such subscription");
-    const vapid = verifyVapid(request.headers.authorization, this.origin, subscription.applicationServerKey);
+    const vapid = this.verify(request.headers.authorization, subscription.applicationServerKey);
     if (!vapid.ok) return refuse(vapid.status, vapid.reason);
     if (request.headers["content-encoding"] !== "aes128gcm")
       return refuse(415, "Content-Encoding must be aes128gcm");
@@ -230,6 +260,12 @@ export class PushDouble {
       body: answer,
     } = typeof behaviour === "number" ? { status: behaviour } : behaviour;
     if (status === 201) {
+      const receivedAt = preciseNow();
+      this.count(request.headers.topic as string | undefined, receivedAt);
+      if (this.counting) {
+        response.writeHead(201).end();
+        return;
+      }
       const message: ReceivedMessage = {
         subscriptionId: id,
         payload,
@@ -239,7 +275,7 @@ export class PushDouble {
           topic: request.headers.topic as string | undefined,
         },
         jwt: vapid.claims,
-        receivedAt: Date.now(),
+        receivedAt,
         status,
       };
       this.messages.push(message);
@@ -248,6 +284,31 @@ export class PushDouble {
       return;
     }
     response.writeHead(status, retryAfter ? { "retry-after": retryAfter } : {}).end(answer ?? "");
+  }
+
+  /** Same checks as verifyVapid; a token whose signature already verified is not verified again. */
+  private verify(authorization: string | undefined, expectedKey: string): ReturnType<typeof verifyVapid> {
+    const cached = authorization ? this.verifiedTokens.get(authorization) : undefined;
+    if (cached) {
+      if (cached.key !== expectedKey)
+        return { ok: false, status: 403, reason: "k does not match the subscription's server key" };
+      if (cached.claims.exp > Date.now() / 1000) return { ok: true, claims: cached.claims };
+    }
+    const result = verifyVapid(authorization, this.origin, expectedKey);
+    if (result.ok && authorization) {
+      if (this.verifiedTokens.size > 1_000) this.verifiedTokens.clear();
+      this.verifiedTokens.set(authorization, { claims: result.claims, key: expectedKey });
+    }
+    return result;
+  }
+
+  private count(topic: string | undefined, at: number) {
+    this.stats.delivered += 1;
+    this.stats.firstAt ??= at;
+    this.stats.lastAt = at;
+    if (!topic) return;
+    if (this.topicReceivedAt.has(topic)) this.stats.duplicates += 1;
+    else this.topicReceivedAt.set(topic, at);
   }
 
   /** Plain-HTTP control API with CORS, for Playwright workers and a browser's stubbed PushManager. */
@@ -269,6 +330,25 @@ export class PushDouble {
       if (url.pathname === "/health") return json(response, 200, { ok: true, origin: this.origin });
       if (url.pathname === "/subscriptions" && request.method === "POST") {
         return json(response, 201, this.createSubscription(String(input.applicationServerKey)));
+      }
+      if (url.pathname === "/subscriptions/bulk" && request.method === "POST") {
+        const count = Math.min(100_000, Number(input.count) || 0);
+        const key = String(input.applicationServerKey);
+        return json(
+          response,
+          201,
+          Array.from({ length: count }, () => this.createSubscription(key)),
+        );
+      }
+      if (url.pathname === "/stats") {
+        const topics = url.searchParams.get("topics");
+        const receivedAt = topics
+          ? Object.fromEntries(
+              topics.split(",").map((topic) => [topic, this.topicReceivedAt.get(topic) ?? null]),
+            )
+          : undefined;
+        const cpu = process.cpuUsage();
+        return json(response, 200, { ...this.stats, receivedAt, cpuMs: (cpu.user + cpu.system) / 1000 });
       }
       if (url.pathname === "/messages") {
         return json(response, 200, this.received(url.searchParams.get("subscription") ?? undefined));

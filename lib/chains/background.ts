@@ -1,7 +1,7 @@
 import "server-only";
 import { readFile, rm } from "node:fs/promises";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { type Executor, getDb, notify } from "@/db/client";
+import { type Executor, getDb, queryRows } from "@/db/client";
 import { activeExecutionStatuses, executionFiles, executions } from "@/db/schema";
 import { type Chain, type ChainUser, getChain } from "./define";
 import { ExecutionLimitError } from "./errors";
@@ -66,19 +66,20 @@ export async function runInBackground<S extends object>(
       );
       if (active >= chain.executionsLimit) throw new ExecutionLimitError(chain.name, chain.executionsLimit);
     }
-    const [row] = await ex
-      .insert(executions)
-      .values({
-        chainName: chain.name,
-        userId: options.user.id,
-        sessionId: session,
-        parentId: options.parentId ?? null,
-        input: state,
-        serialize: chain.serialize ?? false,
-        maxConcurrent: chain.maxConcurrent ?? null,
-        retryable: chain.retryable ?? false,
-      })
-      .returning({ id: executions.id });
+    // Insert and wake the workers in one statement (the NOTIFY is delivered when the transaction commits).
+    const [row] = await queryRows<{ id: number }>(
+      ex,
+      sql`
+      with created as (
+        insert into executions
+          (chain_name, user_id, session_id, parent_id, input, serialize, max_concurrent, retryable)
+        values (${chain.name}, ${options.user.id}, ${session}, ${options.parentId ?? null},
+          ${JSON.stringify(state)}::jsonb, ${chain.serialize ?? false}, ${chain.maxConcurrent ?? null},
+          ${chain.retryable ?? false})
+        returning id),
+      woken as (select pg_notify(${EXECUTIONS_CHANNEL}, id::text) from created)
+      select id, (select count(*) from woken) as notified from created`,
+    );
     if (!row) throw new Error("insert returned no row");
     if (file && content) {
       await ex.insert(executionFiles).values({
@@ -89,12 +90,17 @@ export async function runInBackground<S extends object>(
         content,
       });
     }
-    await notify(ex, EXECUTIONS_CHANNEL, String(row.id));
-    return row.id;
+    return Number(row.id);
   };
 
   const db = options.db ?? getDb();
-  const id = tx ? await enqueue(tx) : await db.transaction((own) => enqueue(own));
+  // A lone INSERT is atomic by itself; the limit's lock and a file's second row need a transaction.
+  const needsTransaction = Boolean(chain.executionsLimit || (file && content));
+  const id = tx
+    ? await enqueue(tx)
+    : needsTransaction
+      ? await db.transaction((own) => enqueue(own))
+      : await enqueue(db);
   if (file?.path && fileHandling === "move") await rm(file.path, { force: true });
   return id;
 }

@@ -27,6 +27,8 @@ export interface ExecutionJob {
   sessionId: string;
   input: unknown;
   attempt: number;
+  /** Whether others may wait for this one to end: serialized per session or throttled per chain. */
+  limited: boolean;
 }
 
 export interface ExecutionsConsumerOptions {
@@ -47,12 +49,15 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   const env = getEnv();
   const appLimit = () => options.maxConcurrent ?? env.BACKGROUND_MAX_CONCURRENT;
   const progressMs = options.progressMs ?? 250;
+  const concurrency = options.concurrency ?? env.WORKER_CONCURRENCY;
   let lastPurge = 0;
 
   return {
     name: "executions",
     channel: EXECUTIONS_CHANNEL,
-    concurrency: options.concurrency ?? env.WORKER_CONCURRENCY,
+    concurrency,
+    // Under load, claim for a quarter of the slots at a time instead of once per finished execution.
+    claimBatch: Math.max(1, Math.floor(concurrency / 4)),
     leaseMs: options.leaseMs ?? env.BACKGROUND_LEASE_SECONDS * 1000,
     pollMs: options.pollMs ?? 1_000,
     keyOf: (job) => String(job.id),
@@ -75,11 +80,18 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
           with running as (
             select chain_name, session_id from executions where status in ('SCHEDULED', 'EXECUTING')
           ),
+          -- Only chains with a serialized or throttled execution waiting need the window functions below;
+          -- every other execution is eligible as it is (the second branch of "picked", an index scan).
+          limited_chains as (
+            select distinct chain_name from executions
+            where status = 'ENQUEUED' and not abort_requested and (serialize or max_concurrent is not null)
+          ),
           queued as (
             select id, chain_name, session_id, serialize, max_concurrent,
               row_number() over (partition by chain_name, session_id order by id) as session_rank
             from executions
             where status = 'ENQUEUED' and not abort_requested
+              and chain_name in (select chain_name from limited_chains)
           ),
           eligible as (
             select q.*, row_number() over (partition by q.chain_name order by q.id) as chain_rank
@@ -88,11 +100,20 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
               select 1 from running r where r.chain_name = q.chain_name and r.session_id = q.session_id))
           ),
           picked as (
-            select e.id from eligible e
-            where e.max_concurrent is null
-               or e.chain_rank + (select count(*) from running r where r.chain_name = e.chain_name)
-                  <= e.max_concurrent
-            order by e.id
+            select id from (
+              (select e.id from eligible e
+               where e.max_concurrent is null
+                  or e.chain_rank + (select count(*) from running r where r.chain_name = e.chain_name)
+                     <= e.max_concurrent
+               order by e.id
+               limit ${take})
+              union
+              (select id from executions
+               where status = 'ENQUEUED' and not abort_requested and not serialize and max_concurrent is null
+               order by id
+               limit ${take})
+            ) candidates
+            order by id
             limit ${take}
           )
           update executions e
@@ -102,12 +123,13 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
           from users u
           where e.id in (select id from picked) and e.status = 'ENQUEUED' and u.id = e.user_id
           returning e.id, e.chain_name as "chainName", e.user_id as "userId", u.username,
-            e.session_id as "sessionId", e.input, e.attempt`,
+            e.session_id as "sessionId", e.input, e.attempt,
+            (e.serialize or e.max_concurrent is not null) as limited`,
         );
       });
     },
 
-    process: (job, ctx) => runExecution(job, ctx, progressMs),
+    process: (job, ctx) => runExecution(job, ctx, progressMs, appLimit()),
 
     async renewLeases(db, { workerId, keys, leaseMs }) {
       const rows = await queryRows<{ id: number }>(
@@ -166,9 +188,15 @@ async function endHeld(db: Database, where: ReturnType<typeof sql>): Promise<voi
   if (rows.length > 0) await notify(db, EXECUTIONS_CHANNEL);
 }
 
-async function runExecution(job: ExecutionJob, host: JobContext, progressMs: number): Promise<void> {
+async function runExecution(
+  job: ExecutionJob,
+  host: JobContext,
+  progressMs: number,
+  appLimit: number,
+): Promise<void> {
   const { db, workerId } = host;
   const owned = sql`id = ${job.id} and lease_owner = ${workerId} and status = 'EXECUTING'`;
+  let notified = false;
   try {
     const chain = getChain(job.chainName) as Chain<object> | undefined;
     let state: object | undefined;
@@ -236,31 +264,52 @@ async function runExecution(job: ExecutionJob, host: JobContext, progressMs: num
     } finally {
       host.signal.removeEventListener("abort", onHostAbort);
     }
-    const pending = await reporter.stop();
+    // A finished chain's final UPDATE reads abort_requested itself; only a failure needs to know it first.
+    const pending = await reporter.stop({ readAbortRequest: !("final" in outcome) });
     if (host.signal.aborted && !reporter.abortRequested) return; // lease lost or shutdown: not ours to end
     const progress = sql`sofar = coalesce(${pending.sofar}, sofar), totalwork = coalesce(${pending.totalwork}, totalwork),
-      status_message = coalesce(${pending.message}, status_message)`;
+      status_message = coalesce(${pending.message}, status_message),
+      step_name = coalesce(${pending.stepName}::text, step_name),
+      step_sequence = coalesce(${pending.stepSequence}::int, step_sequence)`;
+    const lastState = sql`state = coalesce(${pending.state}::jsonb, state)`;
     const end = sql`finished_at = clock_timestamp(), updated_at = clock_timestamp(),
       lease_owner = null, lease_expires_at = null`;
-    if ("final" in outcome) {
+    // The final UPDATE also wakes the other worker processes, in the same round trip, when one of them may
+    // be waiting for this slot: the application-wide limit was reached (the count still includes this
+    // execution), or this one held back others of its session or chain. Otherwise nobody waits for it:
+    // this process claims again by itself (the host wakes it), and others were free to claim all along.
+    // A NOTIFY is not free: PostgreSQL serializes notifying commits, WAL flush included.
+    const finish = async (update: ReturnType<typeof sql>) => {
       await db.execute(
+        sql`with ended as (${update} returning id)
+            select pg_notify(${EXECUTIONS_CHANNEL}, '') as woken
+            where exists (select 1 from worker_processes where id <> ${workerId} and 'executions' = any(consumers))
+              and (${job.limited} or (select count(*) from executions
+                                      where status in ('SCHEDULED', 'EXECUTING')) >= ${appLimit})`,
+      );
+      notified = true;
+    };
+    if ("final" in outcome) {
+      await finish(
         sql`update executions
             set status = (case when abort_requested then 'ABORTED' else 'SUCCESS' end)::execution_status,
                 state = ${JSON.stringify(outcome.final)}::jsonb, ${progress}, ${end}
             where ${owned}`,
       );
     } else if (reporter.abortRequested || outcome.error instanceof ChainAbortedError) {
-      await db.execute(sql`update executions set status = 'ABORTED', ${progress}, ${end} where ${owned}`);
+      await finish(
+        sql`update executions set status = 'ABORTED', ${lastState}, ${progress}, ${end} where ${owned}`,
+      );
     } else {
-      await db.execute(
+      await finish(
         sql`update executions set status = 'FAILED', error = ${errorMessage(outcome.error).slice(0, 2000)},
-              ${progress}, ${end}
+              ${lastState}, ${progress}, ${end}
             where ${owned}`,
       );
     }
   } finally {
     // Capacity was freed: wake every worker process, not only this one.
-    await notify(db, EXECUTIONS_CHANNEL).catch(() => {});
+    if (!notified) await notify(db, EXECUTIONS_CHANNEL).catch(() => {});
   }
 }
 

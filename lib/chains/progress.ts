@@ -6,6 +6,10 @@ export interface PendingProgress {
   sofar: number | null;
   totalwork: number | null;
   message: string | null;
+  /** The step being run and the state before it (JSON), not written yet. */
+  stepName: string | null;
+  stepSequence: number | null;
+  state: string | null;
 }
 
 function whole(value: number): number {
@@ -18,7 +22,14 @@ function whole(value: number): number {
  * few milliseconds), and reads back whether someone asked to abort it.
  */
 export class ProgressReporter {
-  private pending: PendingProgress = { sofar: null, totalwork: null, message: null };
+  private pending: PendingProgress = {
+    sofar: null,
+    totalwork: null,
+    message: null,
+    stepName: null,
+    stepSequence: null,
+    state: null,
+  };
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> = Promise.resolve();
@@ -49,11 +60,15 @@ export class ProgressReporter {
     }, this.intervalMs);
   }
 
-  /** Records the step about to run (written at once: step changes are rare) with the state so far. */
-  async step(name: string, sequence: number, state: unknown): Promise<void> {
-    await this.busy;
-    await this.write(sql`step_name = ${name}, step_sequence = ${sequence},
-      state = ${JSON.stringify(state)}::jsonb, updated_at = clock_timestamp()`);
+  /**
+   * Records the step about to run with the state so far. Written with the next tick (or the final update),
+   * so a chain of quick steps costs no write per step.
+   */
+  step(name: string, sequence: number, state: unknown): void {
+    this.pending.stepName = name;
+    this.pending.stepSequence = sequence;
+    this.pending.state = JSON.stringify(state);
+    this.dirty = true;
   }
 
   private async tick(): Promise<void> {
@@ -69,13 +84,19 @@ export class ProgressReporter {
   }
 
   private async write(extra: ReturnType<typeof sql>): Promise<void> {
-    const { sofar, totalwork, message } = this.pending;
+    const { sofar, totalwork, message, stepName, stepSequence, state } = this.pending;
+    this.pending.stepName = null;
+    this.pending.stepSequence = null;
+    this.pending.state = null;
     this.dirty = false;
     const [row] = await queryRows<{ abort_requested: boolean }>(
       this.db,
       sql`update executions
           set sofar = coalesce(${sofar}::int, sofar), totalwork = coalesce(${totalwork}::int, totalwork),
-              status_message = coalesce(${message}::text, status_message), ${extra}
+              status_message = coalesce(${message}::text, status_message),
+              step_name = coalesce(${stepName}::text, step_name),
+              step_sequence = coalesce(${stepSequence}::int, step_sequence),
+              state = coalesce(${state}::jsonb, state), ${extra}
           where id = ${this.executionId} and lease_owner = ${this.workerId} and status = 'EXECUTING'
           returning abort_requested`,
     );
@@ -89,10 +110,10 @@ export class ProgressReporter {
   }
 
   /** Stops ticking and hands back what was not written yet, for the final update. */
-  async stop(): Promise<PendingProgress> {
+  async stop({ readAbortRequest = true }: { readAbortRequest?: boolean } = {}): Promise<PendingProgress> {
     if (this.timer) clearInterval(this.timer);
     await this.busy;
-    if (!this.abortRequested) {
+    if (readAbortRequest && !this.abortRequested) {
       const [row] = await queryRows<{ abort_requested: boolean }>(
         this.db,
         sql`select abort_requested from executions where id = ${this.executionId}`,

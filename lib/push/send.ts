@@ -1,9 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { type Executor, getDb, notify } from "@/db/client";
-import { pushMessages, pushSubscriptions, users } from "@/db/schema";
+import { type Executor, getDb, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import { buildPayload, type NotificationInput, notificationInputSchema } from "./payload";
 
@@ -36,30 +35,38 @@ export async function sendPushNotification(
   const built = buildPayload(parsed.data, getEnv().APP_URL, `n-${randomUUID().slice(0, 8)}`);
   if (!built.ok) throw new PushInputError("The notification is not valid.", built.fieldErrors);
   const username = parsed.data.userName.toLowerCase();
-  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.username, username));
-  if (!user) throw new PushInputError(`There is no user "${username}".`, { userName: ["Unknown user."] });
-  const devices = await db
-    .select({ id: pushSubscriptions.id })
-    .from(pushSubscriptions)
-    .where(eq(pushSubscriptions.userId, user.id));
-  if (devices.length === 0) return { queued: 0, messageIds: [] };
   const { notification } = built.payload;
-  const rows = await db
-    .insert(pushMessages)
-    .values(
-      devices.map((device) => ({
-        userId: user.id,
-        subscriptionId: device.id,
-        title: notification.title,
-        body: notification.body,
-        targetUrl: notification.navigate,
-        iconUrl: parsed.data.iconUrl ? notification.icon : null,
-        payload: built.payload,
-        urgency: parsed.data.urgency,
-        ttlSeconds: parsed.data.ttlSeconds,
-      })),
-    )
-    .returning({ id: pushMessages.id });
-  await notify(db, PUSH_CHANNEL);
-  return { queued: rows.length, messageIds: rows.map((row) => row.id) };
+  // One round trip: look the user up, insert a row per device, and NOTIFY the sender (delivered when the
+  // surrounding transaction commits). The NOTIFY is skipped while older messages are already due: the
+  // sender was woken for those and claims again whenever a send finishes, so it picks these up as well
+  // (at worst after its poll interval). PostgreSQL serializes notifying commits, WAL flush included, so a
+  // NOTIFY per notification would cap a fan-out at one commit per disk flush.
+  const [result] = await queryRows<{ user_id: number | null; ids: number[] | null }>(
+    db,
+    sql`
+    with target as (select id from users where username = ${username}),
+    queued as (
+      insert into push_messages
+        (user_id, subscription_id, title, body, target_url, icon_url, payload, urgency, ttl_seconds)
+      select t.id, s.id, ${notification.title}, ${notification.body}, ${notification.navigate},
+        ${parsed.data.iconUrl ? notification.icon : null}, ${JSON.stringify(built.payload)}::jsonb,
+        ${parsed.data.urgency}, ${parsed.data.ttlSeconds}
+      from target t join push_subscriptions s on s.user_id = t.id
+      order by s.id
+      returning id),
+    woken as (
+      select pg_notify(${PUSH_CHANNEL}, '') from queued
+      where not exists (
+        select 1 from push_messages p
+        where p.status = 'queued' and p.next_attempt_at <= now() and p.subscription_id is not null)
+      limit 1)
+    select (select id from target) as user_id,
+      (select array_agg(id order by id) from queued) as ids,
+      (select count(*) from woken) as notified`,
+  );
+  if (!result?.user_id) {
+    throw new PushInputError(`There is no user "${username}".`, { userName: ["Unknown user."] });
+  }
+  const ids = (result.ids ?? []).map(Number);
+  return { queued: ids.length, messageIds: ids };
 }

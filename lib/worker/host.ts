@@ -82,8 +82,9 @@ class ConsumerRunner<Job> {
     let failures = 0;
     while (this.running) {
       const free = this.consumer.concurrency - this.inFlight.size;
-      if (free <= 0) {
-        // At capacity: only a finished job (or stop) makes claiming worthwhile again.
+      const batch = Math.min(this.consumer.claimBatch ?? 1, this.consumer.concurrency);
+      if (free <= 0 || (this.inFlight.size > 0 && free < batch)) {
+        // At capacity (or below the claim batch): only a finished job (or stop) makes claiming worthwhile.
         await Promise.race([...[...this.inFlight.values()].map((entry) => entry.done), this.stopped]);
         continue;
       }

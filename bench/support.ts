@@ -1,0 +1,131 @@
+// Shared pieces of `npm run bench`: fresh databases, child processes, percentiles, the result table.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpus } from "node:os";
+import postgres from "postgres";
+
+export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Wall-clock milliseconds with sub-millisecond resolution (the push double stamps the same way). */
+export const preciseNow = () => performance.timeOrigin + performance.now();
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function adminSql(statement: string): Promise<void> {
+  const client = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    await client.unsafe(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** An empty database on the benchmark server; `drop()` removes it (with any connections left). */
+export async function freshDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  await adminSql(`create database "${name}"`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => adminSql(`drop database if exists "${name}" with (force)`) };
+}
+
+export async function machine(): Promise<string> {
+  const client = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await client<{ server_version: string }[]>`show server_version`;
+    const model = cpus()[0]?.model.trim() ?? "unknown CPU";
+    return `${cpus().length} cores (${model}) · Node ${process.version} · PostgreSQL ${row?.server_version}`;
+  } finally {
+    await client.end();
+  }
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
+  );
+}
+
+/** Starts a child process and resolves once a line of its output matches `ready`. */
+export async function startProcess(
+  label: string,
+  command: string,
+  args: string[],
+  { env, ready, timeoutMs }: { env: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number },
+): Promise<ChildProcess> {
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => fail(new Error(`${label} did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-20_000);
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    function fail(error: Error) {
+      clearTimeout(timer);
+      reject(new Error(`${error.message}\n--- ${label} output ---\n${output}`));
+    }
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("exit", (code) => fail(new Error(`${label} exited with ${code}`)));
+  });
+  return child;
+}
+
+/** Stops a child started by startProcess, and its children (`npm start` spawns `next start`). */
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child?.pid || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {}
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+export async function forEachLimit<T>(items: T[], limit: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
+}
+
+export interface Row {
+  measure: string;
+  ours: string;
+  baseline: string;
+  note: string;
+}
+
+export const fmt = {
+  ms: (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 1 : 0)} ms` : "n/a"),
+  rate: (value: number, unit: string) => (Number.isFinite(value) ? `${Math.round(value)} ${unit}` : "n/a"),
+  ratio: (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a"),
+};
+
+export function table(rows: Row[]): string {
+  const head: Row = { measure: "Measure", ours: "Ours", baseline: "Baseline", note: "Target / note" };
+  const all = [head, ...rows];
+  const width = (key: keyof Row) => Math.max(...all.map((row) => row[key].length));
+  const line = (row: Row) =>
+    `| ${(["measure", "ours", "baseline", "note"] as const).map((key) => row[key].padEnd(width(key))).join(" | ")} |`;
+  const rule = `|${(["measure", "ours", "baseline", "note"] as const).map((key) => "-".repeat(width(key) + 2)).join("|")}|`;
+  return [line(head), rule, ...rows.map(line)].join("\n");
+}
