@@ -93,17 +93,20 @@ export async function waitForPushMessage(subscriptionId: string, count = 1): Pro
 export async function deliverToServiceWorker(page: Page, payload: string): Promise<void> {
   const origin = new URL(page.url()).origin;
   const cdp = await page.context().newCDPSession(page);
-  const registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
-  cdp.on("ServiceWorker.workerRegistrationUpdated", (event) => registrations.push(...event.registrations));
+  // The browser reports the registrations of every context on this origin (the approver's, say): deliver
+  // to the one whose worker controls this page.
+  const { targetInfo } = await cdp.send("Target.getTargetInfo");
+  const versions: { registrationId: string; controlledClients?: string[] }[] = [];
+  cdp.on("ServiceWorker.workerVersionUpdated", (event) => versions.push(...event.versions));
   await cdp.send("ServiceWorker.enable");
   await page.evaluate(() => navigator.serviceWorker.ready);
-  await expect.poll(() => registrations.some((r) => r.scopeURL === `${origin}/` && !r.isDeleted)).toBe(true);
-  const registration = registrations.findLast((r) => r.scopeURL === `${origin}/` && !r.isDeleted)!;
-  await cdp.send("ServiceWorker.deliverPushMessage", {
-    origin,
-    registrationId: registration.registrationId,
-    data: payload,
-  });
+  await expect
+    .poll(() => versions.some((v) => v.controlledClients?.includes(targetInfo.targetId)), {
+      message: "this page should be controlled by its service worker",
+    })
+    .toBe(true);
+  const { registrationId } = versions.findLast((v) => v.controlledClients?.includes(targetInfo.targetId))!;
+  await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId, data: payload });
   await cdp.detach();
 }
 
