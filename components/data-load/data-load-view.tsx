@@ -3,23 +3,10 @@
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState, useTransition } from "react";
 import { clearSalesDataAction } from "@/app/(app)/data-load/actions";
+import type { DataLoadView as LoadView } from "@/lib/data-load/queries";
 import { formatBytes, MAX_UPLOAD_BYTES } from "@/lib/data-load/rules";
 
-export interface DataLoadRow {
-  id: number;
-  executionId: number | null;
-  fileName: string;
-  fileSize: number;
-  status: string;
-  statusMessage: string | null;
-  rowsProcessed: number;
-  rowsLoaded: number;
-  rowsRejected: number;
-  error: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  rejects: { id: number; line: number; reason: string; raw: string }[];
-}
+export type DataLoadRow = LoadView;
 
 const ACTIVE = ["ENQUEUED", "SCHEDULED", "EXECUTING"];
 const number = (value: number) => value.toLocaleString("en-US");

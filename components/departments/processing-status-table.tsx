@@ -4,18 +4,10 @@ import type { ColumnDef } from "@tanstack/react-table";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { DataTable } from "@/components/ui/data-table";
 import { ProgressBar } from "@/components/ui/progress-bar";
+import type { ProcessingStatusRow } from "@/lib/departments/queries";
 import { formatDuration } from "./duration";
 
-export interface ProcessingStatusRowView {
-  executionId: number;
-  username: string;
-  deptno: number;
-  status: string;
-  sofar: number | null;
-  totalwork: number | null;
-  submittedAt: string;
-  startedAt: string | null;
-}
+export type ProcessingStatusRowView = ProcessingStatusRow;
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
