@@ -18,13 +18,13 @@ function hasSessionCookie(request: NextRequest): boolean {
     );
 }
 
+/** Next.js's server-action body limit (serverActions.bodySizeLimit, 1 MB by default). */
+const SERVER_ACTION_BODY_LIMIT = 1024 * 1024;
+
 /**
  * Optimistic only: sends visitors without a session cookie to sign-in (remembering the exact URL) and
  * tells pages their own URL. The real checks happen next to the data (lib/auth guards).
  */
-/** Next.js's server-action body limit (serverActions.bodySizeLimit, 1 MB by default). */
-const SERVER_ACTION_BODY_LIMIT = 1024 * 1024;
-
 export function proxy(request: NextRequest) {
   // Past its limit Next.js answers a server action with a 500; a clear 413 is the right answer.
   if (
