@@ -4,9 +4,7 @@
 import { sql } from "drizzle-orm";
 import PgBoss from "pg-boss";
 import { createDatabase, queryRows } from "@/db/client";
-import { runInBackground } from "@/lib/chains/background";
-import { waitChain } from "@/lib/chains/builtin";
-import { executionsConsumer } from "@/lib/chains/consumer";
+import { executionsConsumer, runInBackground, waitChain } from "@/lib/chains";
 import { WorkerHost } from "@/lib/worker/host";
 import { forEachLimit, percentile, type Row, sleep } from "./support";
 

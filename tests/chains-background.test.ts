@@ -238,17 +238,17 @@ describe("background executions on PostgreSQL", () => {
     await fresh.drop();
   });
 
-  it("returns an id at once, then goes ENQUEUED → SCHEDULED → EXECUTING → SUCCESS", async () => {
+  it("returns an id at once, then goes ENQUEUED → EXECUTING → SUCCESS", async () => {
     const input = { key: "t1" } as { key: string; result?: string };
     const id = await enqueue(gated, input);
     input.key = "changed later"; // the execution works on a snapshot
     expect(await row(id)).toMatchObject({ status: "ENQUEUED", input: { key: "t1" }, attempt: 0 });
 
-    // Drive the consumer by hand to see the short-lived SCHEDULED state.
+    // Drive the consumer by hand: the claim itself starts the execution under the worker's lease.
     const consumer = executionsConsumer(fast);
     const [job] = await consumer.claim(handle.db, { workerId: "worker:manual", limit: 5, leaseMs: 5_000 });
     expect(job).toMatchObject({ id, chainName: "test.bg.gated", username: "bo", attempt: 1 });
-    expect(await row(id)).toMatchObject({ status: "SCHEDULED", leaseOwner: "worker:manual" });
+    expect(await row(id)).toMatchObject({ status: "EXECUTING", leaseOwner: "worker:manual" });
 
     const controller = new AbortController();
     const done = consumer.process(job!, {
@@ -404,14 +404,18 @@ describe("background executions on PostgreSQL", () => {
   it("aborts a queued execution at once; it never starts", async () => {
     await startHost({ maxConcurrent: 0 });
     const id = await enqueue(sleepy, { ms: 10 });
-    expect(await abortExecution({ id, by: { id: bo.id, role: "employee" } }, handle.db)).toBe("aborted");
+    expect(await abortExecution({ id, by: { userId: bo.id, mayAbortAny: false } }, handle.db)).toBe(
+      "aborted",
+    );
     const aborted = await row(id);
     expect(aborted).toMatchObject({ status: "ABORTED", abortRequested: true, startedAt: null });
     expect(aborted.finishedAt).not.toBeNull();
     await startHost({ maxConcurrent: 4 });
     await sleep(400);
     expect((await row(id)).status).toBe("ABORTED");
-    expect(await abortExecution({ id, by: { id: bo.id, role: "employee" } }, handle.db)).toBe("finished");
+    expect(await abortExecution({ id, by: { userId: bo.id, mayAbortAny: false } }, handle.db)).toBe(
+      "finished",
+    );
   });
 
   it("aborts a running execution through its AbortSignal", async () => {
@@ -422,7 +426,7 @@ describe("background executions on PostgreSQL", () => {
       (r) => r.status === "EXECUTING",
     );
     const asked = Date.now();
-    expect(await abortExecution({ id, by: { id: bo.id, role: "employee" } }, handle.db)).toBe(
+    expect(await abortExecution({ id, by: { userId: bo.id, mayAbortAny: false } }, handle.db)).toBe(
       "abort_requested",
     );
     const [ended] = await finished([id], 5_000);
@@ -438,7 +442,7 @@ describe("background executions on PostgreSQL", () => {
       () => row(id),
       (r) => r.status === "EXECUTING",
     );
-    await abortExecution({ id, by: { id: admin.id, role: "admin" } }, handle.db);
+    await abortExecution({ id, by: { userId: admin.id, mayAbortAny: true } }, handle.db);
     const [ended] = await finished([id], 5_000);
     expect(ended?.status).toBe("ABORTED");
     expect(ranSteps).toEqual(["stubborn:1"]);
@@ -447,12 +451,16 @@ describe("background executions on PostgreSQL", () => {
   it("lets users abort only their own executions; an admin aborts anyone's", async () => {
     await startHost({ maxConcurrent: 0 });
     const id = await enqueue(sleepy, { ms: 10 }, bo);
-    expect(await abortExecution({ id, by: { id: steve.id, role: "employee" } }, handle.db)).toBe("not_found");
-    expect((await row(id)).status).toBe("ENQUEUED");
-    expect(await abortExecution({ id: 999_999, by: { id: bo.id, role: "employee" } }, handle.db)).toBe(
+    expect(await abortExecution({ id, by: { userId: steve.id, mayAbortAny: false } }, handle.db)).toBe(
       "not_found",
     );
-    expect(await abortExecution({ id, by: { id: admin.id, role: "admin" } }, handle.db)).toBe("aborted");
+    expect((await row(id)).status).toBe("ENQUEUED");
+    expect(await abortExecution({ id: 999_999, by: { userId: bo.id, mayAbortAny: false } }, handle.db)).toBe(
+      "not_found",
+    );
+    expect(await abortExecution({ id, by: { userId: admin.id, mayAbortAny: true } }, handle.db)).toBe(
+      "aborted",
+    );
     expect((await listExecutions({ userId: steve.id }, handle.db)).map((e) => e.id)).not.toContain(id);
     expect((await listExecutions({ userId: bo.id }, handle.db)).map((e) => e.id)).toContain(id);
   });
@@ -466,7 +474,7 @@ describe("background executions on PostgreSQL", () => {
     );
     expect(children.every((c) => c.userId === bo.id && c.sessionId === "session-a")).toBe(true);
     await finished([id]);
-    await abortExecution({ id, by: { id: bo.id, role: "employee" } }, handle.db);
+    await abortExecution({ id, by: { userId: bo.id, mayAbortAny: false } }, handle.db);
     const ended = await finished(children.map((c) => c.id));
     expect(ended.map((c) => c.status)).toEqual(["ABORTED", "ABORTED"]);
   });

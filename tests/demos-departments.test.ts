@@ -41,7 +41,8 @@ describe("Save and Process (departments demo)", () => {
       .select({ id: executions.id })
       .from(executions)
       .where(inArray(executions.status, ["ENQUEUED", "SCHEDULED", "EXECUTING"]));
-    for (const { id } of active) await abortExecution({ id, by: { id: steve.id, role: "admin" } }, handle.db);
+    for (const { id } of active)
+      await abortExecution({ id, by: { userId: steve.id, mayAbortAny: true } }, handle.db);
     await waitFor(
       () => handle.db.$count(executions, inArray(executions.status, ["SCHEDULED", "EXECUTING"])),
       (running) => running === 0 || host === null,
@@ -94,7 +95,7 @@ describe("Save and Process (departments demo)", () => {
     expect(losers[0]?.error).toBe(`Department 20 is already being processed by ${winner}`);
     expect((await handle.db.select().from(departmentProcessing)).map((row) => row.deptno)).toEqual([20]);
     await abortExecution(
-      { id: winners[0]?.executionId ?? 0, by: { id: steve.id, role: "admin" } },
+      { id: winners[0]?.executionId ?? 0, by: { userId: steve.id, mayAbortAny: true } },
       handle.db,
     );
   });
@@ -139,7 +140,7 @@ describe("Save and Process (departments demo)", () => {
       (row) => row.status === "EXECUTING" && (row.sofar ?? -1) >= 0,
     );
     expect(await getProcessingUser({ deptno: 40 }, handle.db)).toBe("steve");
-    await abortExecution({ id, by: { id: steve.id, role: "employee" } }, handle.db);
+    await abortExecution({ id, by: { userId: steve.id, mayAbortAny: false } }, handle.db);
     expect((await finished(id)).status).toBe("ABORTED");
     expect(await handle.db.select().from(departmentProcessing)).toEqual([]);
     expect((await process(pat, 40, 30, "OPERATIONS")).message).toBe(
@@ -149,7 +150,10 @@ describe("Save and Process (departments demo)", () => {
 
   it("a department whose queued execution was aborted, or whose execution failed, is free again", async () => {
     const queued = await process(steve, 20, 30);
-    await abortExecution({ id: queued.executionId ?? 0, by: { id: steve.id, role: "employee" } }, handle.db);
+    await abortExecution(
+      { id: queued.executionId ?? 0, by: { userId: steve.id, mayAbortAny: false } },
+      handle.db,
+    );
     expect(await getProcessingUser({ deptno: 20 }, handle.db)).toBeNull();
 
     const again = await process(pat, 20, 30);

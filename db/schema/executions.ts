@@ -11,25 +11,13 @@ import {
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
+// The status names are defined once, in the engine (client-safe module); the enum mirrors them.
+// A relative path: drizzle-kit loads this file without the "@/" alias.
+import { activeExecutionStatuses, type ExecutionStatus, executionStatuses } from "../../lib/chains/statuses";
 import { users } from "./users";
 
-/** Status codes of a background execution, as in APEX_APPL_PAGE_BG_PROC_STATUS. */
-export const executionStatuses = [
-  "ENQUEUED",
-  "SCHEDULED",
-  "EXECUTING",
-  "SUCCESS",
-  "FAILED",
-  "ABORTED",
-] as const;
+export { activeExecutionStatuses, type ExecutionStatus, executionStatuses };
 export const executionStatus = pgEnum("execution_status", executionStatuses);
-export type ExecutionStatus = (typeof executionStatuses)[number];
-/** Statuses an execution can still leave; the others are final. */
-export const activeExecutionStatuses = [
-  "ENQUEUED",
-  "SCHEDULED",
-  "EXECUTING",
-] as const satisfies ExecutionStatus[];
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType: () => "bytea",
@@ -43,6 +31,8 @@ export const executions = pgTable(
   {
     id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
     chainName: text("chain_name").notNull(),
+    /** The chain's human title for this input ("Process department 20"), made at enqueue time. */
+    title: text("title").notNull().default(""),
     userId: integer("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
@@ -60,7 +50,14 @@ export const executions = pgTable(
     /** Snapshot of the chain's settings at enqueue time, so the claim query can honour them in SQL. */
     serialize: boolean("serialize").notNull().default(false),
     maxConcurrent: integer("max_concurrent"),
-    retryable: boolean("retryable").notNull().default(false),
+    /** Attempts in all (the chain's retry.maxAttempts, 3 for `retryable`, else 1). */
+    maxAttempts: integer("max_attempts").notNull().default(1),
+    /** SCHEDULED executions run from this time on (a retry's backoff, a delayed run). */
+    runAt: timestamp("run_at", { withTimezone: true }),
+    /** Leaf steps up to this sequence completed; `state` is what they left (a rerun resumes after them). */
+    completedThrough: integer("completed_through").notNull().default(0),
+    /** One entry per failed attempt: { attempt, step, error, at }. */
+    attemptLog: jsonb("attempt_log").notNull().default(sql`'[]'::jsonb`),
     abortRequested: boolean("abort_requested").notNull().default(false),
     attempt: integer("attempt").notNull().default(0),
     leaseOwner: text("lease_owner"),

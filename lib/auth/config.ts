@@ -2,8 +2,8 @@ import "server-only";
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
+import { whenDatabaseReady } from "@/db/ready";
 import { getEnv } from "@/lib/env";
-import { prepareDatabase } from "@/lib/runtime/startup";
 import { hasControlCharacters } from "@/lib/text";
 import { getUserByUsername } from "@/lib/users/queries";
 import { verifyPassword } from "./password";
@@ -36,7 +36,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       async authorize(raw) {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) throw new CredentialsSignin();
-        await prepareDatabase();
+        await whenDatabaseReady();
         const user = await getUserByUsername({ username: parsed.data.username });
         if (!user || !(await verifyPassword(parsed.data.password, user.passwordHash))) {
           throw new CredentialsSignin();

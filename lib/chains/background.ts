@@ -2,13 +2,13 @@ import "server-only";
 import { readFile, rm } from "node:fs/promises";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { type Executor, getDb, queryRows } from "@/db/client";
-import { activeExecutionStatuses, executionFiles, executions } from "@/db/schema";
-import { type Chain, type ChainUser, getChain } from "./define";
+import { executionFiles, executions } from "@/db/schema";
+import { EXECUTIONS_CHANNEL } from "./channels";
+import { type Chain, type ChainUser, getChain, maxAttemptsOf, titleOf } from "./define";
 import { ExecutionLimitError } from "./errors";
-import { snapshotInput } from "./run";
+import { snapshotInput } from "./snapshot";
+import { activeExecutionStatuses } from "./statuses";
 
-/** NOTIFY channel that wakes the execution workers (new work, freed capacity). */
-export const EXECUTIONS_CHANNEL = "executions";
 /** Namespace of the advisory locks that make the per-session executions limit race-free. */
 const LIMIT_LOCK_NAMESPACE = 72_310_003;
 
@@ -72,10 +72,10 @@ export async function runInBackground<S extends object>(
       sql`
       with created as (
         insert into executions
-          (chain_name, user_id, session_id, parent_id, input, serialize, max_concurrent, retryable)
-        values (${chain.name}, ${options.user.id}, ${session}, ${options.parentId ?? null},
+          (chain_name, title, user_id, session_id, parent_id, input, serialize, max_concurrent, max_attempts)
+        values (${chain.name}, ${titleOf(chain, state)}, ${options.user.id}, ${session}, ${options.parentId ?? null},
           ${JSON.stringify(state)}::jsonb, ${chain.serialize ?? false}, ${chain.maxConcurrent ?? null},
-          ${chain.retryable ?? false})
+          ${maxAttemptsOf(chain)})
         returning id),
       woken as (select pg_notify(${EXECUTIONS_CHANNEL}, id::text) from created)
       select id, (select count(*) from woken) as notified from created`,

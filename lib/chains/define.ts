@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Database } from "@/db/client";
+import { RETRYABLE_ATTEMPTS, type RetryPolicy } from "./retry";
 
 /** JSON values only: the state of a background execution is stored as jsonb and read back. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -20,6 +21,8 @@ export interface StepContext<S> {
   executionId: number | null;
   /** The session the chain was started from. */
   sessionId: string | null;
+  /** 1 for the first run; a retry or a rerun after a dead worker counts up. */
+  attempt: number;
   /** Database of the process running the step (the worker's pool in the background). */
   db: Database;
   /** Cheap to call often: writes are coalesced. */
@@ -40,11 +43,14 @@ export interface ExecutionFileContent {
   content: Buffer;
 }
 
+/** A run-time condition on the chain's state; async ones may read the database through `ctx.db`. */
+export type Condition<S> = (state: Readonly<S>, ctx: StepContext<S>) => boolean | Promise<boolean>;
+
 export interface Step<S> {
   kind?: "step";
   name: string;
-  /** Evaluated at run time on the current state: the step runs only when it answers true. */
-  when?: (state: Readonly<S>) => boolean;
+  /** Evaluated at run time on the current state (may read the database): the step runs when it holds. */
+  when?: Condition<S>;
   /** Changes `ctx.state` in place or returns the next state. */
   // biome-ignore lint/suspicious/noConfusingVoidType: a step may return nothing (it changed ctx.state).
   run: (ctx: StepContext<S>) => void | S | Promise<void | S>;
@@ -53,10 +59,16 @@ export interface Step<S> {
 export type FileHandling = "ignore" | "copy" | "move";
 
 export interface ChainOptions<S> {
+  /** Stable code id (the registry key, stored with each execution). */
   name: string;
+  /**
+   * What people read on every page instead of the code id: a text, or made from the input
+   * ("Process department 20"). Default: the name.
+   */
+  title?: string | ((input: Readonly<S>) => string);
   steps: readonly (Step<S> | Chain<S>)[];
   /** For nested chains: run this chain only when the condition holds at run time. */
-  when?: (state: Readonly<S>) => boolean;
+  when?: Condition<S>;
   /** Run in the background when started with `startChain` (APEX's "Execute in Background"). */
   background?: boolean;
   /** Validates the input (and the stored state a worker reads back). */
@@ -69,8 +81,13 @@ export interface ChainOptions<S> {
   maxConcurrent?: number;
   /** What happens to an uploaded file handed to runInBackground. Default "ignore". */
   fileHandling?: FileHandling;
-  /** Re-run from the start when the worker running it died (instead of ending FAILED). */
+  /**
+   * Run again when the worker running it died (instead of ending FAILED): up to 3 attempts, resuming after
+   * the last completed step. A `retry` policy implies it (with its own maxAttempts).
+   */
   retryable?: boolean;
+  /** Try again after a step throws, with exponential backoff; each attempt's error is kept. */
+  retry?: RetryPolicy;
 }
 
 export interface Chain<S> extends Readonly<Omit<ChainOptions<S>, "steps">> {
@@ -104,6 +121,10 @@ const NAME = /^[A-Za-z0-9][\w.:-]{0,99}$/;
 export function defineChain<S extends object>(options: ChainOptions<S>): Chain<S> {
   if (!NAME.test(options.name)) throw new Error(`Invalid chain name "${options.name}"`);
   if (options.steps.length === 0) throw new Error(`Chain "${options.name}" has no steps`);
+  const attempts = options.retry?.maxAttempts;
+  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1 || attempts > 100)) {
+    throw new Error(`Chain "${options.name}": retry.maxAttempts must be a whole number from 1 to 100`);
+  }
   for (const [key, value] of [
     ["executionsLimit", options.executionsLimit],
     ["maxConcurrent", options.maxConcurrent],
@@ -121,6 +142,23 @@ export function defineChain<S extends object>(options: ChainOptions<S>): Chain<S
   // Re-defining a name (module reload in development) replaces the previous definition.
   registry.set(chain.name, chain);
   return chain;
+}
+
+/** Attempts an execution of `chain` gets in all (worker deaths and, with a retry policy, step errors). */
+export function maxAttemptsOf(chain: AnyChain): number {
+  return chain.retry?.maxAttempts ?? (chain.retryable ? RETRYABLE_ATTEMPTS : 1);
+}
+
+/** The human title of an execution of `chain` with `input` (never empty; at most 200 characters). */
+export function titleOf<S>(chain: Chain<S>, input: S): string {
+  let title: string = chain.name;
+  try {
+    const made = typeof chain.title === "function" ? chain.title(input) : chain.title;
+    if (made?.trim()) title = made.trim();
+  } catch {
+    // A title function that fails on odd input must not stop the work: the code id stands in.
+  }
+  return title.slice(0, 200);
 }
 
 /** The chain registered under `name`, if its module was imported in this process. */

@@ -1,7 +1,25 @@
 import "server-only";
 
+// The engine's public API: demos, pages and lib/runtime import only from here (biome.json enforces it);
+// client components use the client-safe "@/lib/chains/view" and "@/lib/chains/statuses".
 export { type BackgroundOptions, runInBackground, type UploadedFile } from "./background";
-export { type Chain, type ChainUser, defineChain, getChain, type Step, type StepContext } from "./define";
-export { ChainAbortedError, ChainInputError, ExecutionLimitError } from "./errors";
-export { abortExecution, getConcurrencyUsage, listExecutions, purgeExecutions } from "./queries";
-export { runChain, startChain } from "./run";
+export { retryableWaitChain, type WaitInput, waitChain } from "./builtin";
+export { EXECUTIONS_CHANNEL } from "./channels";
+export { type ExecutionJob, executionsConsumer, RETENTION_MS, WORKER_STOPPED } from "./consumer";
+export {
+  type Chain,
+  type ChainUser,
+  type Condition,
+  defineChain,
+  getChain,
+  registeredChainNames,
+  type Step,
+  type StepContext,
+} from "./define";
+export { ChainAbortedError, ChainInputError, ExecutionLimitError, errorMessage } from "./errors";
+export { abortExecution, getConcurrencyUsage, listExecutions, type Viewer } from "./queries";
+export { type RetryPolicy, retryDelayMs } from "./retry";
+export { type ForegroundOptions, runChain, startChain } from "./run";
+export { purgeExecutions } from "./sql/purge-executions";
+export * from "./statuses";
+export type { AttemptRecord, ExecutionView } from "./view";

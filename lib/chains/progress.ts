@@ -1,16 +1,7 @@
 import "server-only";
-import { sql } from "drizzle-orm";
-import { type Database, queryRows } from "@/db/client";
-
-export interface PendingProgress {
-  sofar: number | null;
-  totalwork: number | null;
-  message: string | null;
-  /** The step being run and the state before it (JSON), not written yet. */
-  stepName: string | null;
-  stepSequence: number | null;
-  state: string | null;
-}
+import type { Database } from "@/db/client";
+import type { Lease } from "./sql/held";
+import { type PendingProgress, readAbortRequest, recordProgress } from "./sql/record-progress";
 
 function whole(value: number): number {
   if (!Number.isFinite(value)) throw new TypeError("progress must be a finite number");
@@ -19,7 +10,8 @@ function whole(value: number): number {
 
 /**
  * Coalesces a running execution's progress and status into one write per tick (steps may report every
- * few milliseconds), and reads back whether someone asked to abort it.
+ * few milliseconds), writes the checkpoint after each completed step, and reads back whether someone asked
+ * to abort it.
  */
 export class ProgressReporter {
   private pending: PendingProgress = {
@@ -28,17 +20,17 @@ export class ProgressReporter {
     message: null,
     stepName: null,
     stepSequence: null,
-    state: null,
   };
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> = Promise.resolve();
   abortRequested = false;
+  /** The step running now (or last), for the attempts history. */
+  currentStep: string | null = null;
 
   constructor(
     private readonly db: Database,
-    private readonly executionId: number,
-    private readonly workerId: string,
+    private readonly lease: Lease,
     private readonly intervalMs: number,
     private readonly onAbortRequested: () => void,
   ) {}
@@ -60,47 +52,33 @@ export class ProgressReporter {
     }, this.intervalMs);
   }
 
-  /**
-   * Records the step about to run with the state so far. Written with the next tick (or the final update),
-   * so a chain of quick steps costs no write per step.
-   */
-  step(name: string, sequence: number, state: unknown): void {
+  /** Records the step about to run; written with the next tick, checkpoint or final update. */
+  step(name: string, sequence: number): void {
+    this.currentStep = name;
     this.pending.stepName = name;
     this.pending.stepSequence = sequence;
-    this.pending.state = JSON.stringify(state);
     this.dirty = true;
   }
 
-  private async tick(): Promise<void> {
-    if (this.dirty) {
-      await this.write(sql`updated_at = clock_timestamp()`);
-      return;
-    }
-    const [row] = await queryRows<{ abort_requested: boolean }>(
-      this.db,
-      sql`select abort_requested from executions where id = ${this.executionId}`,
-    );
-    if (row?.abort_requested) this.requestAbort();
+  /** Saves the state a completed step left, so a rerun resumes after it. Waits for the write. */
+  async checkpoint(completedThrough: number, state: unknown): Promise<void> {
+    const run = this.busy.then(() => this.write({ state: JSON.stringify(state), completedThrough }));
+    this.busy = run.catch(() => {});
+    await run;
   }
 
-  private async write(extra: ReturnType<typeof sql>): Promise<void> {
-    const { sofar, totalwork, message, stepName, stepSequence, state } = this.pending;
+  private async tick(): Promise<void> {
+    if (this.dirty) return this.write();
+    if (await readAbortRequest(this.db, this.lease.id)) this.requestAbort();
+  }
+
+  private async write(checkpoint?: { state: string; completedThrough: number }): Promise<void> {
+    const pending = { ...this.pending };
     this.pending.stepName = null;
     this.pending.stepSequence = null;
-    this.pending.state = null;
     this.dirty = false;
-    const [row] = await queryRows<{ abort_requested: boolean }>(
-      this.db,
-      sql`update executions
-          set sofar = coalesce(${sofar}::int, sofar), totalwork = coalesce(${totalwork}::int, totalwork),
-              status_message = coalesce(${message}::text, status_message),
-              step_name = coalesce(${stepName}::text, step_name),
-              step_sequence = coalesce(${stepSequence}::int, step_sequence),
-              state = coalesce(${state}::jsonb, state), ${extra}
-          where id = ${this.executionId} and lease_owner = ${this.workerId} and status = 'EXECUTING'
-          returning abort_requested`,
-    );
-    if (row?.abort_requested) this.requestAbort();
+    const abort = await recordProgress(this.db, this.lease, pending, checkpoint);
+    if (abort) this.requestAbort();
   }
 
   private requestAbort(): void {
@@ -110,15 +88,15 @@ export class ProgressReporter {
   }
 
   /** Stops ticking and hands back what was not written yet, for the final update. */
-  async stop({ readAbortRequest = true }: { readAbortRequest?: boolean } = {}): Promise<PendingProgress> {
+  async stop({
+    readAbortRequest: read = true,
+  }: {
+    readAbortRequest?: boolean;
+  } = {}): Promise<PendingProgress> {
     if (this.timer) clearInterval(this.timer);
     await this.busy;
-    if (readAbortRequest && !this.abortRequested) {
-      const [row] = await queryRows<{ abort_requested: boolean }>(
-        this.db,
-        sql`select abort_requested from executions where id = ${this.executionId}`,
-      );
-      if (row?.abort_requested) this.abortRequested = true;
+    if (read && !this.abortRequested && (await readAbortRequest(this.db, this.lease.id))) {
+      this.abortRequested = true;
     }
     return this.pending;
   }

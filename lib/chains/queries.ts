@@ -1,12 +1,11 @@
 import "server-only";
-import { and, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, or, type SQL, sql } from "drizzle-orm";
 import { type Executor, getDb, notify } from "@/db/client";
-import { activeExecutionStatuses, type ExecutionStatus, executions, users } from "@/db/schema";
-import type { UserRole } from "@/db/schema/users";
-import { hasRole } from "@/lib/auth/roles";
+import { executions, users } from "@/db/schema";
 import { getEnv } from "@/lib/env";
-import { EXECUTIONS_CHANNEL } from "./background";
-import type { ExecutionView } from "./view";
+import { EXECUTIONS_CHANNEL } from "./channels";
+import { activeExecutionStatuses, type ExecutionStatus } from "./statuses";
+import type { AttemptRecord, ExecutionView } from "./view";
 
 const iso = (value: string | Date | null): string | null =>
   value === null ? null : new Date(value).toISOString();
@@ -23,6 +22,7 @@ export async function listExecutions(
     .select({
       id: executions.id,
       chainName: executions.chainName,
+      title: executions.title,
       username: users.username,
       parentId: executions.parentId,
       status: executions.status,
@@ -33,6 +33,9 @@ export async function listExecutions(
       totalwork: executions.totalwork,
       error: executions.error,
       attempt: executions.attempt,
+      maxAttempts: executions.maxAttempts,
+      attemptLog: executions.attemptLog,
+      runAt: executions.runAt,
       abortRequested: executions.abortRequested,
       createdAt: executions.createdAt,
       startedAt: executions.startedAt,
@@ -46,6 +49,8 @@ export async function listExecutions(
     .limit(Math.max(1, Math.min(limit, 1000)));
   return rows.map((row) => ({
     ...row,
+    attemptLog: (row.attemptLog ?? []) as AttemptRecord[],
+    runAt: iso(row.runAt),
     createdAt: iso(row.createdAt) ?? "",
     startedAt: iso(row.startedAt),
     updatedAt: iso(row.updatedAt) ?? "",
@@ -62,7 +67,7 @@ export interface ConcurrencyUsage {
 
 export async function getConcurrencyUsage(db: Executor = getDb()): Promise<ConcurrencyUsage> {
   const [running, queued] = await Promise.all([
-    db.$count(executions, inArray(executions.status, ["SCHEDULED", "EXECUTING"])),
+    db.$count(executions, eq(executions.status, "EXECUTING")),
     db.$count(executions, eq(executions.status, "ENQUEUED")),
   ]);
   return { limit: getEnv().BACKGROUND_MAX_CONCURRENT, running, queued };
@@ -70,20 +75,27 @@ export async function getConcurrencyUsage(db: Executor = getDb()): Promise<Concu
 
 export type AbortOutcome = "aborted" | "abort_requested" | "not_found" | "finished";
 
+/** Who asks: the engine knows no roles, the caller says whether this person may abort anyone's work. */
+export interface Viewer {
+  userId: number;
+  /** Administrators: may see and abort every execution. */
+  mayAbortAny: boolean;
+}
+
 /**
- * Aborts an execution (and its child executions): queued ones end ABORTED at once, running ones are asked
- * to stop and end ABORTED when their worker notices. Users may abort only their own executions; for
+ * Aborts an execution (and its child executions): waiting ones end ABORTED at once, running ones are
+ * asked to stop and end ABORTED when their worker notices. Users may abort only their own executions; for
  * anyone else's the answer is "not_found", so ids of others' executions are not confirmed.
  */
 export async function abortExecution(
-  { id, by }: { id: number; by: { id: number; role: UserRole } },
+  { id, by }: { id: number; by: Viewer },
   db: Executor = getDb(),
 ): Promise<AbortOutcome> {
   const [target] = await db
     .select({ userId: executions.userId, status: executions.status })
     .from(executions)
     .where(eq(executions.id, id));
-  if (!target || (target.userId !== by.id && !hasRole(by.role, "admin"))) return "not_found";
+  if (!target || (target.userId !== by.userId && !by.mayAbortAny)) return "not_found";
   const rows = await db
     .update(executions)
     .set({
@@ -104,21 +116,4 @@ export async function abortExecution(
   if (!mine) return "finished";
   if (rows.some((row) => row.status === "ABORTED")) await notify(db, EXECUTIONS_CHANNEL);
   return mine.status === "ABORTED" ? "aborted" : "abort_requested";
-}
-
-/** Deletes finished executions older than `olderThanMs`, with their files; returns how many. */
-export async function purgeExecutions(
-  { olderThanMs }: { olderThanMs: number },
-  db: Executor = getDb(),
-): Promise<number> {
-  const rows = await db
-    .delete(executions)
-    .where(
-      and(
-        inArray(executions.status, ["SUCCESS", "FAILED", "ABORTED"]),
-        lt(executions.finishedAt, sql`clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`),
-      ),
-    )
-    .returning({ id: executions.id });
-  return rows.length;
 }

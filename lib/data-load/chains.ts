@@ -1,7 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { defineChain } from "@/lib/chains";
-import { ChainAbortedError, errorMessage } from "@/lib/chains/errors";
+import { ChainAbortedError, defineChain, errorMessage } from "@/lib/chains";
 import { LoadFileError, openCsvStream, readSalesCsv } from "./parse";
 import { finishDataLoad, LOAD_DATA_CHAIN, storeBatch } from "./queries";
 import type { SalesRow } from "./rules";

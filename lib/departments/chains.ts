@@ -1,7 +1,13 @@
 import "server-only";
 import { z } from "zod";
-import { defineChain, runInBackground, type StepContext } from "@/lib/chains";
-import { ChainAbortedError, ExecutionLimitError, errorMessage } from "@/lib/chains/errors";
+import {
+  ChainAbortedError,
+  defineChain,
+  ExecutionLimitError,
+  errorMessage,
+  runInBackground,
+  type StepContext,
+} from "@/lib/chains";
 import { getEnv } from "@/lib/env";
 import {
   attachExecution,

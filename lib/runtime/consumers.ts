@@ -1,5 +1,5 @@
 import "server-only";
-import { executionsConsumer } from "@/lib/chains/consumer";
+import { executionsConsumer } from "@/lib/chains";
 import { pushSenderConsumer } from "@/lib/push/sender";
 import type { Consumer } from "@/lib/worker/consumer";
 import "./chains";

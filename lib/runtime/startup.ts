@@ -1,27 +1,24 @@
 import "server-only";
 import { getDatabase } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
+import { announceDatabaseReady } from "@/db/ready";
 import { seedDatabase } from "@/db/seed";
 import { ConfigError, getEnv } from "@/lib/env";
 import { ensureVapidCredentials } from "@/lib/push/credentials";
 import { WorkerHost, type WorkerKind } from "@/lib/worker/host";
 import { appConsumers } from "./consumers";
 
-const globalForRuntime = globalThis as unknown as {
-  __approvalReady?: Promise<void>;
-  __approvalWorker?: WorkerHost;
-};
+const globalForRuntime = globalThis as unknown as { __approvalWorker?: WorkerHost };
 
 /** Migrates and seeds once per process; every entry point awaits this before touching data. */
 export function prepareDatabase(): Promise<void> {
-  globalForRuntime.__approvalReady ??= (async () => {
+  return announceDatabaseReady(async () => {
     const env = getEnv();
     const handle = getDatabase();
     await migrateDatabase(handle, env.DATABASE_URL);
     await seedDatabase(handle.db, env.DEMO_PASSWORD);
     await ensureVapidCredentials(handle.db);
-  })();
-  return globalForRuntime.__approvalReady;
+  });
 }
 
 export async function startWorkerHost(kind: WorkerKind): Promise<WorkerHost> {

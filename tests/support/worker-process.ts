@@ -15,7 +15,7 @@ export interface WorkerProcess {
  * whose signal relay turns a SIGTERM into a SIGKILL when the child does not confirm within 30 ms (a busy
  * machine), so a worker would die without its graceful shutdown.
  */
-export const WORKER_ARGS = ["--conditions=react-server", "--import", "tsx", "lib/worker/cli.ts"];
+export const WORKER_ARGS = ["--conditions=react-server", "--import", "tsx", "lib/runtime/worker-cli.ts"];
 
 /** The worker, in its own process group (SIGKILL reaches it and anything it starts). */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {

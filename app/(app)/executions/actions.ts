@@ -3,8 +3,9 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { type ActionResult, authorizedAction } from "@/lib/auth/action";
-import { abortExecution } from "@/lib/chains/queries";
+import { abortExecution } from "@/lib/chains";
 import { idSchema } from "@/lib/id-schema";
+import { executionViewer } from "@/lib/users/execution-viewer";
 
 const abortSchema = z.object({
   id: idSchema("Choose an execution."),
@@ -13,7 +14,7 @@ const abortSchema = z.object({
 const abort = authorizedAction(
   { schema: abortSchema },
   async ({ id }, user): Promise<ActionResult<{ message: string }>> => {
-    const outcome = await abortExecution({ id, by: user });
+    const outcome = await abortExecution({ id, by: executionViewer(user) });
     switch (outcome) {
       case "not_found":
         return { ok: false, error: `Execution ${id} was not found.` };

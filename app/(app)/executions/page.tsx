@@ -1,8 +1,7 @@
 import type { Metadata } from "next";
 import { ExecutionsTable } from "@/components/executions/executions-table";
-import { executionStatuses } from "@/db/schema/executions";
 import { requireUser } from "@/lib/auth/guards";
-import { listExecutions } from "@/lib/chains/queries";
+import { executionStatuses, listExecutions } from "@/lib/chains";
 
 export const metadata: Metadata = { title: "My Background Executions" };
 export const dynamic = "force-dynamic";

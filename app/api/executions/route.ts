@@ -1,8 +1,7 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { executionStatuses } from "@/db/schema/executions";
 import { apiRoute, parseOrThrow, requireApiUser } from "@/lib/auth/api";
-import { getConcurrencyUsage, listExecutions } from "@/lib/chains/queries";
+import { executionStatuses, getConcurrencyUsage, listExecutions } from "@/lib/chains";
 
 export const dynamic = "force-dynamic";
 

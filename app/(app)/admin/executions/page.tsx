@@ -1,8 +1,7 @@
 import type { Metadata } from "next";
 import { ExecutionsTable } from "@/components/executions/executions-table";
-import { executionStatuses } from "@/db/schema/executions";
 import { requireRole } from "@/lib/auth/guards";
-import { getConcurrencyUsage, listExecutions } from "@/lib/chains/queries";
+import { executionStatuses, getConcurrencyUsage, listExecutions } from "@/lib/chains";
 
 export const metadata: Metadata = { title: "All Background Executions" };
 export const dynamic = "force-dynamic";
