@@ -597,5 +597,5 @@ describe("background executions on the embedded database", () => {
       await host.stop(1_000);
       await handle.close();
     }
-  });
+  }, 90_000);
 });

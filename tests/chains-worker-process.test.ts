@@ -93,7 +93,7 @@ describe("background executions in real worker processes", () => {
     await fresh.drop();
   });
 
-  it("two worker processes share the application-wide limit, a killed one loses nothing", async () => {
+  it("two worker processes share the application-wide limit, a killed one loses nothing and resumes at the interrupted step", async () => {
     const first = startWorker(fresh.url);
     const second = startWorker(fresh.url);
     workers.push(first, second);
@@ -127,6 +127,11 @@ describe("background executions in real worker processes", () => {
     const ended = await allFinished([plain, again, ...queued]);
     expect(ended[0]).toMatchObject({ status: "FAILED", error: WORKER_STOPPED, attempt: 1 });
     expect(ended[1]).toMatchObject({ status: "SUCCESS", attempt: 2, sofar: 20 });
+    // Durable steps: the rerun resumed at "Wait" with the saved state; "Prepare" (completed) did not run again.
+    expect(ended[1]?.state).toMatchObject({ preparedInAttempt: 1, done: 20 });
+    expect(ended[1]?.attemptLog).toEqual([
+      { attempt: 1, step: "Wait", error: WORKER_STOPPED, at: expect.any(String) },
+    ]);
     expect(ended.slice(2).map((r) => r.status)).toEqual(["SUCCESS", "SUCCESS"]);
 
     restarted.kill("SIGTERM");

@@ -33,6 +33,35 @@ const when = (iso: string | null) =>
     "–"
   );
 
+/** The status message or error, the next run time of a waiting retry, and every failed attempt's error. */
+function MessageCell({ execution }: { execution: ExecutionView }) {
+  const text =
+    execution.status === "SUCCESS" ? execution.statusMessage : (execution.error ?? execution.statusMessage);
+  return (
+    <div>
+      <span>{text ?? ""}</span>
+      {execution.status === "SCHEDULED" && execution.runAt ? (
+        <span className="muted small">Runs at {when(execution.runAt)}</span>
+      ) : null}
+      {execution.attemptLog.length > 0 ? (
+        <details>
+          <summary>
+            {execution.attemptLog.length} failed attempt{execution.attemptLog.length === 1 ? "" : "s"}
+          </summary>
+          <ol aria-label={`Attempts of execution ${execution.id}`}>
+            {execution.attemptLog.map((entry) => (
+              <li key={entry.attempt}>
+                Attempt {entry.attempt}
+                {entry.step ? ` (${entry.step})` : ""}: {entry.error} · {when(entry.at)}
+              </li>
+            ))}
+          </ol>
+        </details>
+      ) : null}
+    </div>
+  );
+}
+
 /** Executions with live status and progress (polled), a status filter for admins, and Abort. */
 export function ExecutionsTable({ scope, initial, initialUsage, statuses, refreshMs = 1_500 }: Props) {
   const [rows, setRows] = useState(initial);
@@ -76,7 +105,14 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
   const columns = useMemo<ColumnDef<ExecutionView, unknown>[]>(() => {
     const list: ColumnDef<ExecutionView, unknown>[] = [
       { accessorKey: "id", header: "Id" },
-      { accessorKey: "chainName", header: "Chain" },
+      {
+        id: "title",
+        header: "Work",
+        accessorFn: (row) => row.title,
+        cell: ({ row }) => (
+          <span title={row.original.chainName}>{row.original.title || row.original.chainName}</span>
+        ),
+      },
     ];
     if (scope === "all") list.push({ accessorKey: "username", header: "User" });
     list.push(
@@ -129,7 +165,14 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
         id: "message",
         header: "Message",
         accessorFn: (row) => row.error ?? row.statusMessage ?? "",
-        cell: ({ row }) => row.original.error ?? row.original.statusMessage ?? "",
+        cell: ({ row }) => <MessageCell execution={row.original} />,
+      },
+      {
+        id: "attempts",
+        header: "Attempt",
+        accessorFn: (row) => row.attempt,
+        cell: ({ row }) =>
+          row.original.attempt === 0 ? "–" : `${row.original.attempt} of ${row.original.maxAttempts}`,
       },
       { accessorKey: "createdAt", header: "Created", cell: ({ row }) => when(row.original.createdAt) },
       { accessorKey: "startedAt", header: "Started", cell: ({ row }) => when(row.original.startedAt) },

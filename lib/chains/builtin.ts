@@ -9,6 +9,8 @@ const waitInput = z.object({
   /** Fail with this message after the work (for tests of the FAILED path). */
   failWith: z.string().max(500).optional(),
   done: z.number().int().min(0).optional(),
+  /** Set by the durable variant's first step: the attempt that ran it (a rerun must not run it again). */
+  preparedInAttempt: z.number().int().min(1).optional(),
 });
 export type WaitInput = z.infer<typeof waitInput>;
 
@@ -52,10 +54,28 @@ const waitSteps: Step<WaitInput>[] = [
  * Demo-free chains that only wait and report progress: the operator's smoke test of the background
  * machinery (and what the engine's tests, the e2e spec and the latency measurement run).
  */
-export const waitChain = defineChain<WaitInput>({ name: "system.wait", schema: waitInput, steps: waitSteps });
+export const waitChain = defineChain<WaitInput>({
+  name: "system.wait",
+  title: (input) => `Wait ${input.steps} × ${input.stepMs} ms`,
+  schema: waitInput,
+  steps: waitSteps,
+});
+/**
+ * The same, re-run after a dead worker, with a first step whose completion is saved: a rerun resumes at
+ * "Wait" and keeps the attempt that ran "Prepare" (the SIGKILL test of durable steps reads it).
+ */
 export const retryableWaitChain = defineChain<WaitInput>({
   name: "system.wait-retryable",
+  title: (input) => `Wait ${input.steps} × ${input.stepMs} ms (re-run after a crash)`,
   schema: waitInput,
   retryable: true,
-  steps: waitSteps,
+  steps: [
+    {
+      name: "Prepare",
+      run(ctx: StepContext<WaitInput>) {
+        ctx.state.preparedInAttempt = ctx.attempt;
+      },
+    },
+    ...waitSteps,
+  ],
 });

@@ -42,7 +42,7 @@ export async function finishExecution(
     case "success":
       update = sql`update executions
         set status = (case when abort_requested then 'ABORTED' else 'SUCCESS' end)::execution_status,
-            state = ${JSON.stringify(ending.state)}::jsonb, ${progressColumns(pending)}, ${end}
+            error = null, state = ${JSON.stringify(ending.state)}::jsonb, ${progressColumns(pending)}, ${end}
         where ${heldBy(lease)}`;
       break;
     case "aborted":
@@ -57,10 +57,10 @@ export async function finishExecution(
     case "retry":
       update = sql`update executions
         set status = (case when abort_requested then 'ABORTED' else 'SCHEDULED' end)::execution_status,
-            error = ${ending.error}, ${progressColumns(pending)},
+            error = ${ending.error},
+            ${progressColumns({ ...pending, message: `Attempt ${lease.attempt} failed; trying again` })},
             attempt_log = attempt_log || ${attemptEntry(lease, ending.error, ending.stepName)}::jsonb,
             run_at = clock_timestamp() + make_interval(secs => ${ending.delayMs / 1000}),
-            status_message = ${`Attempt ${lease.attempt} failed; retrying`},
             finished_at = case when abort_requested then clock_timestamp() else null end,
             updated_at = clock_timestamp(), lease_owner = null, lease_expires_at = null
         where ${heldBy(lease)}`;
