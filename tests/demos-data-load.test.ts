@@ -3,8 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { dataLoads, type Execution, executionFiles, executions, users } from "@/db/schema";
-import { ExecutionLimitError } from "@/lib/chains";
-import { executionsConsumer } from "@/lib/chains/consumer";
+import { ExecutionLimitError, executionsConsumer } from "@/lib/chains";
 import { checkUpload, inspectZip, LoadFileError, readSalesCsv } from "@/lib/data-load/parse";
 import {
   clearSales,
@@ -152,6 +151,7 @@ describe("data load in the background (PostgreSQL)", () => {
     await expect(submit(bo, "again.zip", zip)).rejects.toThrow(ExecutionLimitError);
     const done = await finished(submitted.executionId);
     expect(done.status).toBe("SUCCESS");
+    expect(done.title).toBe("Load sales data from sales-10000.zip");
     expect(done.sofar).toBe(10_000);
     expect(done.statusMessage).toBe("10,000 rows processed: 10,000 loaded, 0 rejected");
     // "move": the file went into the execution, and nothing else holds it.

@@ -118,6 +118,8 @@ describe("Save and Process (departments demo)", () => {
     const state = await process(steve, 10, 0.5, "accounts");
     const done = await finished(state.executionId ?? 0);
     expect(done.status).toBe("SUCCESS");
+    // The human title every page shows, not the code id.
+    expect(done.title).toBe("Process department 10");
     expect(done.sofar).toBe(10);
     expect(done.totalwork).toBe(10);
     const [dept] = await handle.db.select().from(departments).where(eq(departments.deptno, 10));

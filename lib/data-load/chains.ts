@@ -10,6 +10,8 @@ export const BATCH_SIZE = 500;
 
 const loadInput = z.object({
   loadId: z.number().int().positive(),
+  /** The uploaded file's name, for the title people see ("Load sales data from sales-10000.zip"). */
+  fileName: z.string().max(255).optional(),
   rowsProcessed: z.number().int().min(0).optional(),
   rowsLoaded: z.number().int().min(0).optional(),
   rowsRejected: z.number().int().min(0).optional(),
@@ -25,6 +27,8 @@ const processedMessage = (n: number) => `${n.toLocaleString("en-US")} rows proce
  */
 export const loadDataBackground = defineChain<LoadDataState>({
   name: LOAD_DATA_CHAIN,
+  title: (input) =>
+    input.fileName ? `Load sales data from ${input.fileName}` : `Load sales data (load ${input.loadId})`,
   schema: loadInput,
   serialize: true,
   executionsLimit: 1,

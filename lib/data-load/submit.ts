@@ -43,7 +43,7 @@ export async function submitDataLoad(
     const loadId = await createDataLoad({ userId: user.id, fileName: name, fileSize: data.byteLength }, tx);
     const executionId = await runInBackground(
       loadDataBackground,
-      { loadId },
+      { loadId, fileName: name },
       { user, session, file: { name, contentType, data } },
       tx,
     );

@@ -66,6 +66,7 @@ async function unregisterExecution(ctx: StepContext<ProcessDepartmentState>): Pr
 
 export const processDepartmentInBackground = defineChain<ProcessDepartmentState>({
   name: PROCESS_IN_BACKGROUND_CHAIN,
+  title: (input) => `Process department ${input.deptno}`,
   schema: processInput,
   steps: [
     {
@@ -136,6 +137,7 @@ const ok = (state: Readonly<SaveAndProcessState>) => !state.error;
 
 export const saveAndProcess = defineChain<SaveAndProcessState>({
   name: SAVE_AND_PROCESS_CHAIN,
+  title: (input) => `Save and process department ${input.deptno}`,
   schema: saveAndProcessInput,
   steps: [
     {
