@@ -1,14 +1,15 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useCallback, useEffect, useRef, useState, useTransition } from "react";
+import { useCallback, useRef, useState, useTransition } from "react";
 import { clearSalesDataAction } from "@/app/(app)/data-load/actions";
+import { ExecutionStatus } from "@/components/executions/execution-status";
+import { isFinalStatus } from "@/lib/chains/statuses";
 import type { DataLoadView as LoadView } from "@/lib/data-load/queries";
 import { formatBytes, MAX_UPLOAD_BYTES } from "@/lib/data-load/rules";
 
 export type DataLoadRow = LoadView;
 
-const ACTIVE = ["ENQUEUED", "SCHEDULED", "EXECUTING"];
 const number = (value: number) => value.toLocaleString("en-US");
 const statusLabel: Record<string, string> = {
   ENQUEUED: "WAITING",
@@ -35,9 +36,11 @@ export function DataLoadView({
   const [clearing, startClearing] = useTransition();
   const fileInput = useRef<HTMLInputElement>(null);
   const wasActive = useRef(
-    new Set(initialLoads.filter((load) => ACTIVE.includes(load.status)).map((l) => l.id)),
+    new Set(initialLoads.filter((load) => !isFinalStatus(load.status)).map((l) => l.id)),
   );
 
+  // No polling of its own: the running load's status streams live (ExecutionStatus); the list is read
+  // again after an upload and when a load ends.
   const refresh = useCallback(async () => {
     try {
       const response = await fetch("/api/data-load", { cache: "no-store" });
@@ -45,21 +48,13 @@ export function DataLoadView({
       const body = (await response.json()) as { loads: DataLoadRow[] };
       setLoads(body.loads);
       // A load that just finished changed the sales table: re-render the server part of the page.
-      const active = new Set(
-        body.loads.filter((load) => ACTIVE.includes(load.status)).map((load) => load.id),
-      );
+      const active = new Set(body.loads.filter((load) => !isFinalStatus(load.status)).map((load) => load.id));
       if ([...wasActive.current].some((id) => !active.has(id))) router.refresh();
       wasActive.current = active;
     } catch {
-      // The next tick retries.
+      // Shown as it was; the next upload or finished load reads the list again.
     }
   }, [router]);
-
-  const anyActive = loads.some((load) => ACTIVE.includes(load.status));
-  useEffect(() => {
-    const timer = setInterval(() => void refresh(), anyActive ? 1_000 : 5_000);
-    return () => clearInterval(timer);
-  }, [refresh, anyActive]);
 
   async function upload(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -150,10 +145,19 @@ export function DataLoadView({
                 {statusLabel[load.status] ?? load.status}
               </span>
             </div>
-            <p className="load-progress" aria-live="polite">
-              {number(load.rowsProcessed)} rows processed · {number(load.rowsLoaded)} loaded ·{" "}
-              {number(load.rowsRejected)} rejected
-            </p>
+            {load.executionId !== null && !isFinalStatus(load.status) ? (
+              <ExecutionStatus
+                id={load.executionId}
+                initial={load.execution}
+                showTitle={false}
+                onFinished={() => void refresh()}
+              />
+            ) : (
+              <p className="load-progress" aria-live="polite">
+                {number(load.rowsProcessed)} rows processed · {number(load.rowsLoaded)} loaded ·{" "}
+                {number(load.rowsRejected)} rejected
+              </p>
+            )}
             {load.error ? <p className="alert alert-error">{load.error}</p> : null}
             {load.rejects.length > 0 ? (
               <details className="rejects">

@@ -8,6 +8,7 @@ import {
   deleteDepartmentAction,
   saveAndProcessAction,
 } from "@/app/(app)/departments/actions";
+import { ExecutionStatus } from "@/components/executions/execution-status";
 import { DataTable } from "@/components/ui/data-table";
 import { FieldError } from "@/components/ui/field-error";
 
@@ -33,6 +34,8 @@ export function DepartmentsView({
   const dialog = useRef<HTMLDialogElement>(null);
   const [editing, setEditing] = useState<DepartmentRow | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
+  /** The execution this user just started with Process: its live status shows under the notice. */
+  const [started, setStarted] = useState<number | null>(null);
   const [dialogError, setDialogError] = useState<string | null>(null);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[] | undefined>>({});
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -64,7 +67,7 @@ export function DepartmentsView({
     action: (
       input: unknown,
     ) => Promise<
-      | { ok: true; message: string }
+      | { ok: true; message: string; executionId?: number }
       | { ok: false; error: string; fieldErrors?: Record<string, string[] | undefined> }
     >,
     form: HTMLFormElement,
@@ -76,6 +79,7 @@ export function DepartmentsView({
       if (result.ok) {
         dialog.current?.close();
         setNotice({ ok: true, text: result.message });
+        if (result.executionId) setStarted(result.executionId);
       } else {
         setDialogError(result.error);
         setFieldErrors(result.fieldErrors ?? {});
@@ -128,6 +132,7 @@ export function DepartmentsView({
           {notice.text}
         </p>
       ) : null}
+      {started ? <ExecutionStatus key={started} id={started} onFinished={() => router.refresh()} /> : null}
       <DataTable
         caption="Departments"
         columns={columns}

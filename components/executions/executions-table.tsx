@@ -1,6 +1,7 @@
 "use client";
 
 import type { ColumnDef } from "@tanstack/react-table";
+import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState, useTransition } from "react";
 import { abortExecutionAction } from "@/app/(app)/executions/actions";
 import { DataTable } from "@/components/ui/data-table";
@@ -104,7 +105,11 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
 
   const columns = useMemo<ColumnDef<ExecutionView, unknown>[]>(() => {
     const list: ColumnDef<ExecutionView, unknown>[] = [
-      { accessorKey: "id", header: "Id" },
+      {
+        accessorKey: "id",
+        header: "Id",
+        cell: ({ row }) => <Link href={`/executions/${row.original.id}`}>{row.original.id}</Link>,
+      },
       {
         id: "title",
         header: "Work",

@@ -8,6 +8,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
@@ -91,6 +92,22 @@ export const executionFiles = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [index("execution_files_execution_idx").on(table.executionId)],
+);
+
+/**
+ * Live status streams watching an execution (one row per open stream, refreshed while it is open): status
+ * writes NOTIFY only executions somebody watches, so unwatched work pays nothing for the live pages.
+ */
+export const executionWatchers = pgTable(
+  "execution_watchers",
+  {
+    executionId: integer("execution_id")
+      .notNull()
+      .references(() => executions.id, { onDelete: "cascade" }),
+    watcherId: text("watcher_id").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.executionId, table.watcherId] })],
 );
 
 export type Execution = typeof executions.$inferSelect;

@@ -80,6 +80,7 @@ export const accessMatrix: MatrixEntry[] = [
   { page: "/processing/history", rule: "signedIn" },
   { page: "/data-load", rule: "signedIn" },
   { page: "/executions", rule: "signedIn" },
+  { page: "/executions/[id]", rule: "ownerOrAdmin", url: (d) => `/executions/${d.executionId}` },
   { page: "/admin/push-queue", rule: "admin" },
   { page: "/admin/subscriptions", rule: "admin" },
   { page: "/admin/executions", rule: "admin" },
@@ -94,6 +95,12 @@ export const accessMatrix: MatrixEntry[] = [
   { route: "DELETE /api/push/subscriptions", rule: "signedIn", body: { endpoint: "https://nowhere/x" } },
   { route: "GET /api/executions", rule: "signedIn" },
   { route: "GET /api/executions", variant: "all", rule: "admin", url: () => "/api/executions?scope=all" },
+  { route: "GET /api/executions/[id]", rule: "ownerOrAdmin", url: (d) => `/api/executions/${d.executionId}` },
+  {
+    route: "GET /api/executions/[id]/events",
+    rule: "ownerOrAdmin",
+    url: (d) => `/api/executions/${d.executionId}/events`,
+  },
   { route: "GET /api/processing/status", rule: "signedIn" },
   { route: "GET /api/data-load", rule: "signedIn" },
   // Not a multipart upload: allowed callers get 400, the others 401.

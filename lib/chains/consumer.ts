@@ -70,6 +70,7 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
       if (Date.now() - lastPurge > PURGE_EVERY_MS) {
         lastPurge = Date.now();
         await purgeExecutions({ olderThanMs: RETENTION_MS }, db);
+        await db.execute(sql`delete from execution_watchers where expires_at < clock_timestamp()`);
       }
     },
   };

@@ -4,7 +4,7 @@ import "server-only";
 // client components use the client-safe "@/lib/chains/view" and "@/lib/chains/statuses".
 export { type BackgroundOptions, runInBackground, type UploadedFile } from "./background";
 export { retryableWaitChain, type WaitInput, waitChain } from "./builtin";
-export { EXECUTIONS_CHANNEL } from "./channels";
+export { EXECUTION_STATUS_CHANNEL, EXECUTIONS_CHANNEL } from "./channels";
 export { type ExecutionJob, executionsConsumer, RETENTION_MS, WORKER_STOPPED } from "./consumer";
 export {
   type Chain,
@@ -17,9 +17,11 @@ export {
   type StepContext,
 } from "./define";
 export { ChainAbortedError, ChainInputError, ExecutionLimitError, errorMessage } from "./errors";
-export { abortExecution, getConcurrencyUsage, listExecutions, type Viewer } from "./queries";
+export { watchExecution } from "./live";
+export { abortExecution, getConcurrencyUsage, getExecution, listExecutions, type Viewer } from "./queries";
 export { type RetryPolicy, retryDelayMs } from "./retry";
 export { type ForegroundOptions, runChain, startChain } from "./run";
+export { type ExecutionRun, executionIsActive, listExecutionRuns, summarizeExecutionRuns } from "./runs";
 export { purgeExecutions } from "./sql/purge-executions";
 export * from "./statuses";
 export type { AttemptRecord, ExecutionView } from "./view";

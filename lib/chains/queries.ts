@@ -4,25 +4,20 @@ import { type Executor, getDb, notify } from "@/db/client";
 import { executions, users } from "@/db/schema";
 import { getEnv } from "@/lib/env";
 import { EXECUTIONS_CHANNEL } from "./channels";
+import { tellWatchers } from "./sql/tell-watchers";
 import { activeExecutionStatuses, type ExecutionStatus } from "./statuses";
 import type { AttemptRecord, ExecutionView } from "./view";
 
 const iso = (value: string | Date | null): string | null =>
   value === null ? null : new Date(value).toISOString();
 
-/** Executions for the monitoring pages: one user's (userId) or everybody's, newest first. */
-export async function listExecutions(
-  { userId, status, limit = 200 }: { userId?: number; status?: ExecutionStatus; limit?: number },
-  db: Executor = getDb(),
-): Promise<ExecutionView[]> {
-  const filters: SQL[] = [];
-  if (userId !== undefined) filters.push(eq(executions.userId, userId));
-  if (status) filters.push(eq(executions.status, status));
+async function selectViews(where: SQL | undefined, limit: number, db: Executor): Promise<ExecutionView[]> {
   const rows = await db
     .select({
       id: executions.id,
       chainName: executions.chainName,
       title: executions.title,
+      userId: executions.userId,
       username: users.username,
       parentId: executions.parentId,
       status: executions.status,
@@ -44,10 +39,10 @@ export async function listExecutions(
     })
     .from(executions)
     .innerJoin(users, eq(users.id, executions.userId))
-    .where(filters.length > 0 ? and(...filters) : undefined)
+    .where(where)
     .orderBy(desc(executions.id))
     .limit(Math.max(1, Math.min(limit, 1000)));
-  return rows.map((row) => ({
+  return rows.map(({ userId: _owner, ...row }) => ({
     ...row,
     attemptLog: (row.attemptLog ?? []) as AttemptRecord[],
     runAt: iso(row.runAt),
@@ -56,6 +51,55 @@ export async function listExecutions(
     updatedAt: iso(row.updatedAt) ?? "",
     finishedAt: iso(row.finishedAt),
   }));
+}
+
+/**
+ * Executions for the monitoring pages and the demos' own lists, newest first: one user's (userId) or
+ * everybody's, optionally of one chain, in some statuses, or with the given ids. Callers authorise: this
+ * answers what it is asked.
+ */
+export function listExecutions(
+  {
+    userId,
+    status,
+    statuses,
+    chainName,
+    ids,
+    limit = 200,
+  }: {
+    userId?: number;
+    status?: ExecutionStatus;
+    statuses?: readonly ExecutionStatus[];
+    chainName?: string;
+    ids?: readonly number[];
+    limit?: number;
+  },
+  db: Executor = getDb(),
+): Promise<ExecutionView[]> {
+  const filters: SQL[] = [];
+  if (userId !== undefined) filters.push(eq(executions.userId, userId));
+  if (status) filters.push(eq(executions.status, status));
+  if (statuses) filters.push(inArray(executions.status, [...statuses]));
+  if (chainName) filters.push(eq(executions.chainName, chainName));
+  if (ids) {
+    if (ids.length === 0) return Promise.resolve([]);
+    filters.push(inArray(executions.id, [...ids]));
+  }
+  return selectViews(filters.length > 0 ? and(...filters) : undefined, ids ? ids.length : limit, db);
+}
+
+/**
+ * One execution as its owner or an administrator sees it; null for a missing id and for somebody else's
+ * execution alike, so nobody learns which ids exist.
+ */
+export async function getExecution(
+  id: number,
+  viewer: Viewer,
+  db: Executor = getDb(),
+): Promise<ExecutionView | null> {
+  const owner = viewer.mayAbortAny ? undefined : eq(executions.userId, viewer.userId);
+  const [found] = await selectViews(and(eq(executions.id, id), owner), 1, db);
+  return found ?? null;
 }
 
 export interface ConcurrencyUsage {
@@ -112,6 +156,10 @@ export async function abortExecution(
       ),
     )
     .returning({ id: executions.id, status: executions.status });
+  await tellWatchers(
+    db,
+    rows.map((row) => row.id),
+  );
   const mine = rows.find((row) => row.id === id);
   if (!mine) return "finished";
   if (rows.some((row) => row.status === "ABORTED")) await notify(db, EXECUTIONS_CHANNEL);

@@ -2,6 +2,7 @@ import "server-only";
 import { count, desc, eq, inArray, sql } from "drizzle-orm";
 import { type Executor, getDb, queryRows } from "@/db/client";
 import { dataLoadRejects, dataLoads, sales } from "@/db/schema";
+import { type ExecutionStatus, type ExecutionView, listExecutions } from "@/lib/chains";
 import type { SalesRow } from "./rules";
 
 export const LOAD_DATA_CHAIN = "data-load.load-data-background";
@@ -66,9 +67,11 @@ export async function finishDataLoad(
 export interface DataLoadView {
   id: number;
   executionId: number | null;
+  /** The load's execution as the live status component shows it (null once purged). */
+  execution: ExecutionView | null;
   fileName: string;
   fileSize: number;
-  status: string;
+  status: ExecutionStatus;
   statusMessage: string | null;
   rowsProcessed: number;
   rowsLoaded: number;
@@ -86,16 +89,29 @@ export async function listDataLoads(
   { userId, limit = 5 }: { userId: number; limit?: number },
   db: Executor = getDb(),
 ): Promise<DataLoadView[]> {
-  const loads = await queryRows<Omit<DataLoadView, "rejects">>(
+  const rows = await queryRows<Omit<DataLoadView, "rejects" | "execution" | "status" | "statusMessage">>(
     db,
     sql`select l.id, l.execution_id as "executionId", l.file_name as "fileName", l.file_size as "fileSize",
-          coalesce(e.status::text, case when l.finished_at is null then 'ENQUEUED' when l.error is null then 'SUCCESS' else 'FAILED' end) as status,
-          e.status_message as "statusMessage", l.rows_loaded + l.rows_rejected as "rowsProcessed",
-          l.rows_loaded as "rowsLoaded", l.rows_rejected as "rowsRejected", coalesce(l.error, e.error) as error,
-          l.created_at as "createdAt", coalesce(l.finished_at, e.finished_at) as "finishedAt"
-        from data_loads l left join executions e on e.id = l.execution_id
+          l.rows_loaded + l.rows_rejected as "rowsProcessed", l.rows_loaded as "rowsLoaded",
+          l.rows_rejected as "rowsRejected", l.error, l.created_at as "createdAt", l.finished_at as "finishedAt"
+        from data_loads l
         where l.user_id = ${userId} order by l.id desc limit ${limit}`,
   );
+  // The engine's tables stay the engine's: execution status comes through lib/chains.
+  const executionIds = rows.flatMap((row) => (row.executionId === null ? [] : [row.executionId]));
+  const byId = new Map((await listExecutions({ ids: executionIds }, db)).map((view) => [view.id, view]));
+  const loads = rows.map((row) => {
+    const execution = row.executionId === null ? null : (byId.get(row.executionId) ?? null);
+    const fallback = row.finishedAt === null ? "ENQUEUED" : row.error === null ? "SUCCESS" : "FAILED";
+    return {
+      ...row,
+      execution,
+      status: execution?.status ?? fallback,
+      statusMessage: execution?.statusMessage ?? null,
+      error: row.error ?? execution?.error ?? null,
+      finishedAt: row.finishedAt ?? execution?.finishedAt ?? null,
+    };
+  });
   const ids = loads.filter((load) => load.rowsRejected > 0).map((load) => load.id);
   const rejects =
     ids.length === 0

@@ -2,6 +2,12 @@ import "server-only";
 import { asc, eq, sql } from "drizzle-orm";
 import { type Executor, getDb, queryRows } from "@/db/client";
 import { type Department, departmentProcessing, departments, users } from "@/db/schema";
+import {
+  activeExecutionStatuses,
+  executionIsActive,
+  listExecutionRuns,
+  summarizeExecutionRuns,
+} from "@/lib/chains";
 
 /** Chain names (the engine allows no spaces): shown as "Save and Process" / "Process Department in Background". */
 export const SAVE_AND_PROCESS_CHAIN = "departments.save-and-process";
@@ -15,8 +21,7 @@ export const PROCESS_IN_BACKGROUND_CHAIN = "departments.process-in-background";
 const activeRegistration = sql`(
   (${departmentProcessing.executionId} is null
      and ${departmentProcessing.registeredAt} > clock_timestamp() - interval '1 minute')
-  or exists (select 1 from executions e where e.id = ${departmentProcessing.executionId}
-               and e.status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')))`;
+  or ${executionIsActive(departmentProcessing.executionId)})`;
 
 export async function listDepartments(db: Executor = getDb()): Promise<Department[]> {
   return db.select().from(departments).orderBy(asc(departments.deptno));
@@ -141,18 +146,19 @@ export interface ProcessingStatusRow {
 
 /** Executions of "Process Department in Background" waiting or running, all users'. */
 export async function listProcessingStatus(db: Executor = getDb()): Promise<ProcessingStatusRow[]> {
-  const rows = await queryRows<ProcessingStatusRow>(
+  const runs = await listExecutionRuns<{ deptno: number }>(
+    { chainName: PROCESS_IN_BACKGROUND_CHAIN, statuses: activeExecutionStatuses },
     db,
-    sql`select e.id as "executionId", u.username, (e.input->>'deptno')::int as deptno, e.status::text as status,
-          e.sofar, e.totalwork, e.created_at as "submittedAt", e.started_at as "startedAt"
-        from executions e join users u on u.id = e.user_id
-        where e.chain_name = ${PROCESS_IN_BACKGROUND_CHAIN} and e.status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')
-        order by e.id`,
   );
-  return rows.map((row) => ({
-    ...row,
-    submittedAt: new Date(row.submittedAt).toISOString(),
-    startedAt: row.startedAt ? new Date(row.startedAt).toISOString() : null,
+  return runs.map((run) => ({
+    executionId: run.executionId,
+    username: run.username,
+    deptno: run.input.deptno,
+    status: run.status,
+    sofar: run.sofar,
+    totalwork: run.totalwork,
+    submittedAt: run.createdAt,
+    startedAt: run.startedAt,
   }));
 }
 
@@ -171,27 +177,24 @@ export interface ProcessingHistory {
 
 /** Averages over the successful runs of "Process Department in Background", and the last 20 of them. */
 export async function getProcessingHistory(db: Executor = getDb()): Promise<ProcessingHistory> {
-  const finished = sql`e.chain_name = ${PROCESS_IN_BACKGROUND_CHAIN} and e.status = 'SUCCESS'
-    and e.started_at is not null and e.finished_at is not null`;
-  const [summary] = await queryRows<{ runs: number; running: number | null; wait: number | null }>(
-    db,
-    sql`select count(*)::int as runs,
-          avg(extract(epoch from e.finished_at - e.started_at))::float8 as running,
-          avg(extract(epoch from e.started_at - e.created_at))::float8 as wait
-        from executions e where ${finished}`,
-  );
-  const recent = await queryRows<ProcessingHistory["recent"][number]>(
-    db,
-    sql`select e.id as "executionId", u.username, (e.input->>'deptno')::int as deptno,
-          extract(epoch from e.started_at - e.created_at)::float8 as "waitSeconds",
-          extract(epoch from e.finished_at - e.started_at)::float8 as "runningSeconds"
-        from executions e join users u on u.id = e.user_id
-        where ${finished} order by e.finished_at desc limit 20`,
-  );
+  const chainName = PROCESS_IN_BACKGROUND_CHAIN;
+  const [summary, runs] = await Promise.all([
+    summarizeExecutionRuns({ chainName }, db),
+    listExecutionRuns<{ deptno: number }>(
+      { chainName, statuses: ["SUCCESS"], latestFinished: true, limit: 20 },
+      db,
+    ),
+  ]);
+  const seconds = (from: string | null, to: string | null) =>
+    from && to ? (new Date(to).getTime() - new Date(from).getTime()) / 1000 : 0;
   return {
-    runs: summary?.runs ?? 0,
-    averageRunningSeconds: summary?.running ?? null,
-    averageWaitSeconds: summary?.wait ?? null,
-    recent: recent.reverse(),
+    ...summary,
+    recent: runs.reverse().map((run) => ({
+      executionId: run.executionId,
+      username: run.username,
+      deptno: run.input.deptno,
+      waitSeconds: seconds(run.createdAt, run.startedAt),
+      runningSeconds: seconds(run.startedAt, run.finishedAt),
+    })),
   };
 }

@@ -8,7 +8,7 @@ import { type SaveAndProcessState, saveAndProcess } from "@/lib/departments/chai
 import { deleteDepartment, updateDepartment } from "@/lib/departments/queries";
 import { departmentSchema, deptnoOnlySchema } from "@/lib/departments/schemas";
 
-type Result = ActionResult<{ message: string }>;
+type Result = ActionResult<{ message: string; executionId?: number }>;
 
 function revalidate() {
   revalidatePath("/departments");
@@ -22,7 +22,7 @@ const process = authorizedAction({ schema: departmentSchema }, async (input, use
   });
   revalidate();
   if (state.error || !state.message) return { ok: false, error: state.error ?? "Processing did not start." };
-  return { ok: true, message: state.message };
+  return { ok: true, message: state.message, executionId: state.executionId };
 });
 
 const apply = authorizedAction({ schema: departmentSchema }, async (input): Promise<Result> => {

@@ -2,6 +2,7 @@ import "server-only";
 import { type SQL, sql } from "drizzle-orm";
 import { type Database, notify, queryRows } from "@/db/client";
 import { EXECUTIONS_CHANNEL } from "../channels";
+import { tellWatchers } from "./tell-watchers";
 
 export const WORKER_STOPPED = "worker stopped before the execution finished";
 
@@ -39,6 +40,12 @@ export async function endHeldExecutions(db: Database, where: SQL): Promise<numbe
     where e.id = t.id
     returning e.id`,
   );
-  if (rows.length > 0) await notify(db, EXECUTIONS_CHANNEL);
+  if (rows.length > 0) {
+    await notify(db, EXECUTIONS_CHANNEL);
+    await tellWatchers(
+      db,
+      rows.map((row) => Number(row.id)),
+    );
+  }
   return rows.length;
 }

@@ -4,6 +4,7 @@ import type { Database } from "@/db/client";
 import { EXECUTIONS_CHANNEL } from "../channels";
 import { heldBy, type Lease } from "./held";
 import { type PendingProgress, progressColumns } from "./record-progress";
+import { tellWatchersOf } from "./tell-watchers";
 
 export type Ending =
   | { kind: "success"; state: unknown }
@@ -67,10 +68,13 @@ export async function finishExecution(
       break;
   }
   await db.execute(
-    sql`with ended as (${update} returning id)
-        select pg_notify(${EXECUTIONS_CHANNEL}, '') as woken
-        where exists (select 1 from worker_processes where id <> ${lease.workerId} and 'executions' = any(consumers))
-          and (${limited} or (select count(*) from executions where status = 'EXECUTING') >= ${appLimit})`,
+    sql`with ended as (${update} returning id),
+        woken as (
+          select pg_notify(${EXECUTIONS_CHANNEL}, '')
+          where exists (select 1 from worker_processes where id <> ${lease.workerId} and 'executions' = any(consumers))
+            and (${limited} or (select count(*) from executions where status = 'EXECUTING') >= ${appLimit})),
+        told as (${tellWatchersOf(sql`ended`)})
+        select (select count(*) from woken) as woken, (select count(*) from told) as told`,
   );
 }
 

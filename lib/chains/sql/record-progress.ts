@@ -2,6 +2,7 @@ import "server-only";
 import { sql } from "drizzle-orm";
 import { type Database, queryRows } from "@/db/client";
 import { heldBy, type Lease } from "./held";
+import { tellWatchersOf } from "./tell-watchers";
 
 export interface PendingProgress {
   sofar: number | null;
@@ -34,9 +35,12 @@ export async function recordProgress(
     : sql``;
   const [row] = await queryRows<{ abort_requested: boolean }>(
     db,
-    sql`update executions set ${progressColumns(pending)}${saved}, updated_at = clock_timestamp()
-        where ${heldBy(lease)}
-        returning abort_requested`,
+    sql`with changed as (
+          update executions set ${progressColumns(pending)}${saved}, updated_at = clock_timestamp()
+          where ${heldBy(lease)}
+          returning id, abort_requested),
+        told as (${tellWatchersOf(sql`changed`)})
+        select abort_requested, (select count(*) from told) as told from changed`,
   );
   return row ? row.abort_requested : null;
 }

@@ -1,0 +1,20 @@
+import "server-only";
+import { z } from "zod";
+import { HttpError, parseOrThrow, requireApiUser } from "@/lib/auth/api";
+import { type ExecutionView, getExecution, type Viewer } from "@/lib/chains";
+import { idSchema } from "@/lib/id-schema";
+import { executionViewer } from "@/lib/users/execution-viewer";
+
+const paramsSchema = z.object({ id: idSchema("Execution ids are positive whole numbers.") });
+
+/** The signed-in viewer and the execution they asked for: 404 alike for a missing id and someone else's. */
+export async function loadExecution(
+  params: Promise<{ id: string }>,
+): Promise<{ viewer: Viewer; execution: ExecutionView }> {
+  const user = await requireApiUser();
+  const { id } = parseOrThrow(paramsSchema, await params);
+  const viewer = executionViewer(user);
+  const execution = await getExecution(id, viewer);
+  if (!execution) throw new HttpError(404, "not_found", "Execution not found.");
+  return { viewer, execution };
+}
