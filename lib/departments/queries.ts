@@ -1,6 +1,6 @@
 import "server-only";
 import { asc, eq, sql } from "drizzle-orm";
-import { type Executor, getDb, queryRows } from "@/db/client";
+import { type Executor, getDb } from "@/db/client";
 import { type Department, departmentProcessing, departments, users } from "@/db/schema";
 import {
   activeExecutionStatuses,
