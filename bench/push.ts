@@ -179,8 +179,9 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     // (1b) Baseline: the same messages, web-push's sendNotification one by one (VAPID signed per call).
     const messages = await queryRows<{ endpoint: string; p256dh: string; auth: string; payload: string }>(
       db,
-      sql`select s.endpoint, s.p256dh, s.auth, m.payload::text as payload
+      sql`select s.endpoint, s.p256dh, s.auth, p.payload::text as payload
           from push_messages m join push_subscriptions s on s.id = m.subscription_id
+            join push_payloads p on p.id = m.payload_id
           where s.device_label = 'bench' order by m.id desc limit ${options.baselineMessages}`,
     );
     await control("/reset", {});
@@ -201,12 +202,15 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     for (const message of sample.slice(0, 200)) {
       webpush.encrypt(message.p256dh, message.auth, message.payload, "aes128gcm");
     }
-    const c0 = performance.now();
+    // CPU time, like the app-process figure it is compared with (wall time would count other processes).
+    const c0 = process.cpuUsage();
     for (const message of sample) webpush.encrypt(message.p256dh, message.auth, message.payload, "aes128gcm");
-    const encryptUs = ((performance.now() - c0) * 1000) / sample.length;
+    const encryptCpu = process.cpuUsage(c0);
+    const encryptUs = (encryptCpu.user + encryptCpu.system) / sample.length;
     const floorPerCore = 1e6 / encryptUs;
 
     const oursRate = n / oursSeconds;
+    const appCpuUs = (benchCpu.user + benchCpu.system) / n;
     const baselineRate = messages.length / baselineSeconds;
     const enqueueRate = n / ((enqueuedAt - t0) / 1000);
     return [
@@ -233,6 +237,12 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
         ours: `${Math.round(floorPerCore)} / ${Math.round(2 * floorPerCore)} msg/s`,
         baseline: "—",
         note: `${encryptUs.toFixed(0)} µs per message; ours = ${((oursRate / (2 * floorPerCore)) * 100).toFixed(0)}% of the 2-core floor (target ≥ 50%)`,
+      },
+      {
+        measure: "  app-process CPU per delivered message vs encryption alone",
+        ours: `${appCpuUs.toFixed(0)} µs`,
+        baseline: `${encryptUs.toFixed(0)} µs`,
+        note: `ratio ${(appCpuUs / encryptUs).toFixed(2)}× (target ≤ 2.5×); enqueue (16 callers) + sender, one process`,
       },
       {
         measure: `Push latency enqueue→delivered, idle queue (${latencies.length} singles)`,

@@ -138,6 +138,31 @@ describe("broadcasts", () => {
     expect(JSON.parse(message?.payload ?? "{}")).toMatchObject({ notification: { title: "Just you" } });
   });
 
+  it("gives each of many simultaneous single-user calls its own result, and its own error", async () => {
+    await giveDevice("bo");
+    await giveDevice("steve");
+    const names = Array.from({ length: 30 }, (_, i) => (i === 17 ? "nobody" : i % 2 ? "bo" : "steve"));
+    const results = await Promise.allSettled(
+      names.map((userName, i) =>
+        sendPushNotification({ userName, title: `Call ${i}`, targetUrl: "/" }, fresh.handle.db),
+      ),
+    );
+    const refused = results.flatMap((result, i) => (result.status === "rejected" ? [i] : []));
+    expect(refused).toEqual([17]);
+    expect((results[17] as PromiseRejectedResult).reason).toBeInstanceOf(PushInputError);
+    const rows = await queryRows<{ id: number; title: string; user_id: number }>(
+      fresh.handle.db,
+      sql`select m.id, p.title, m.user_id from push_messages m join push_payloads p on p.id = m.payload_id`,
+    );
+    expect(rows).toHaveLength(29);
+    results.forEach((result, i) => {
+      if (result.status !== "fulfilled") return;
+      expect(result.value.queued).toBe(1);
+      const row = rows.find((r) => r.id === result.value.messageIds[0]);
+      expect(row).toMatchObject({ title: `Call ${i}`, user_id: people[names[i]!] });
+    });
+  });
+
   it("refuses an unclear recipient list with a message, and queues nothing", async () => {
     for (const recipients of [
       {},
