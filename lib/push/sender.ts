@@ -238,7 +238,7 @@ export function sentRecorder() {
     });
 }
 
-async function markSent(db: Database, workerId: string, entries: { id: number; statusCode: number }[]) {
+export async function markSent(db: Database, workerId: string, entries: { id: number; statusCode: number }[]) {
   const ids = `{${entries.map((entry) => entry.id).join(",")}}`;
   const codes = `{${entries.map((entry) => entry.statusCode).join(",")}}`;
   await db.execute(sql`
