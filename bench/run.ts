@@ -72,6 +72,8 @@ await section("push", () =>
       baselineMessages: size("BENCH_BASELINE_MESSAGES", 10_000),
       latencySamples: 100,
       senderConcurrency: 64,
+      scaleDevices: size("BENCH_SCALE_DEVICES", 100_000),
+      workerProcesses: process.env.BENCH_WORKER_PROCESSES !== "0",
     }),
   ),
 );

@@ -238,7 +238,11 @@ export function sentRecorder() {
     });
 }
 
-export async function markSent(db: Database, workerId: string, entries: { id: number; statusCode: number }[]) {
+export async function markSent(
+  db: Database,
+  workerId: string,
+  entries: { id: number; statusCode: number }[],
+) {
   const ids = `{${entries.map((entry) => entry.id).join(",")}}`;
   const codes = `{${entries.map((entry) => entry.statusCode).join(",")}}`;
   await db.execute(sql`
