@@ -73,6 +73,7 @@ export default defineConfig({
         E2E_DATABASE: process.env.E2E_DATABASE,
         PUSH_ENDPOINT_ALLOWLIST: `localhost:${pushPort}`,
         NODE_EXTRA_CA_CERTS: "e2e/support/certs/ca.crt",
+        METRICS_TOKEN: "e2e-metrics-token-0123456789",
         // Department processing takes 60–100 s in the demo; the e2e run processes in 20 s (10 steps of 2 s).
         DEPARTMENT_PROCESSING_SECONDS: "20",
       },

@@ -5,6 +5,8 @@ const PUBLIC_PATHS = [
   /^\/signin$/,
   /^\/api\/auth\//,
   /^\/api\/health$/,
+  // Scrapers send a bearer token, not a cookie; the route checks the token or an admin session itself.
+  /^\/api\/metrics$/,
   /^\/sw(-logic)?\.js$/,
   /^\/manifest\.webmanifest$/,
 ];

@@ -2,7 +2,7 @@
 // PostgreSQL (TEST_DATABASE_URL's server, default the local one), each next to its baseline.
 // Each part gets a fresh database, dropped at the end. Sizes can be lowered for a quick look:
 //   BENCH_PUSH_MESSAGES, BENCH_BASELINE_MESSAGES, BENCH_CHAIN_SINGLES, BENCH_CHAIN_BURST, BENCH_PAGE_ROWS,
-//   BENCH_PARTS=push,chains,pages. BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
+//   BENCH_PARTS=push,chains,pages,depth, BENCH_DEPTHS=10000,100000,1000000, BENCH_DEPTH_DRAIN. BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
 // Ports: push double 4300 (+4301 control), app server 3300.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
@@ -11,6 +11,7 @@ import { migrateDatabase } from "@/db/migrate";
 import { seedDatabase } from "@/db/seed";
 import { ensureVapidCredentials } from "@/lib/push/credentials";
 import { benchChains } from "./chains";
+import { benchDepth } from "./depth";
 import { benchPages } from "./pages";
 import { benchPush, PUSH_DOUBLE_PORT } from "./push";
 import { freshDatabase, machine, type Row, table } from "./support";
@@ -30,7 +31,7 @@ if (!process.env.NODE_EXTRA_CA_CERTS) {
 }
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const parts = new Set((process.env.BENCH_PARTS ?? "push,chains,pages").split(","));
+const parts = new Set((process.env.BENCH_PARTS ?? "push,chains,pages,depth").split(","));
 
 async function withDatabase<T>(prefix: string, run: (url: string) => Promise<T>): Promise<T> {
   const database = await freshDatabase(prefix);
@@ -71,8 +72,16 @@ await section("push", () =>
       baselineMessages: size("BENCH_BASELINE_MESSAGES", 10_000),
       latencySamples: 100,
       senderConcurrency: 64,
+      scaleDevices: size("BENCH_SCALE_DEVICES", 100_000),
+      workerProcesses: process.env.BENCH_WORKER_PROCESSES !== "0",
     }),
   ),
+);
+await section("depth", () =>
+  withDatabase("an_bench_depth", async (databaseUrl) => {
+    const depths = (process.env.BENCH_DEPTHS ?? "10000,100000,1000000").split(",").map(Number);
+    return (await benchDepth({ databaseUrl, depths, drain: size("BENCH_DEPTH_DRAIN", 10_000) })).rows;
+  }),
 );
 await section("chains", () =>
   withDatabase("an_bench_chains", (databaseUrl) =>

@@ -58,6 +58,8 @@ const schema = z.object({
     .min(1, { message: "must be at least 1" })
     .max(600, { message: "must be at most 600" })
     .default(15),
+  /** Bearer token a Prometheus scraper sends to GET /api/metrics (administrators may use their session). */
+  METRICS_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
   DEPARTMENT_PROCESSING_SECONDS: z.coerce
     .number({ message: "must be a number of seconds" })
     .positive({ message: "must be more than 0" })

@@ -222,6 +222,8 @@ describe("sendPushNotification → sender → push service", () => {
     expect(await sendPushNotification({ userName: "steve", title: "Hi", targetUrl: "/" })).toEqual({
       queued: 0,
       messageIds: [],
+      payloadId: null,
+      users: 1,
     });
   });
 });

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import {
   approvalTasks,
   pushMessages,
+  pushPayloads,
   pushSubscriptions,
   reimbursements,
   type User,
@@ -57,8 +58,9 @@ async function taskFor(reimbursementId: number) {
 
 async function messagesTo(username: string) {
   return db()
-    .select()
+    .select({ ...getTableColumns(pushMessages), ...getTableColumns(pushPayloads), id: pushMessages.id })
     .from(pushMessages)
+    .innerJoin(pushPayloads, eq(pushPayloads.id, pushMessages.payloadId))
     .where(eq(pushMessages.userId, people[username]!.id))
     .orderBy(pushMessages.id);
 }

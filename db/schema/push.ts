@@ -39,7 +39,30 @@ export const pushSubscriptions = pgTable(
 export const pushMessageStatuses = ["queued", "sending", "sent", "failed"] as const;
 export const pushMessageStatus = pgEnum("push_message_status", pushMessageStatuses);
 
-/** The push queue: one row per notification per device. */
+/** How soon a message goes out: real notifications are claimed before low-priority ones (test sends). */
+export const pushPriorities = ["normal", "low"] as const;
+export const pushPriority = pgEnum("push_priority", pushPriorities);
+
+/**
+ * One notification's content, stored once however many devices receive it (a broadcast to 10,000 devices
+ * is one row here and 10,000 small queue rows).
+ */
+export const pushPayloads = pgTable("push_payloads", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  title: text("title").notNull(),
+  body: text("body").notNull(),
+  targetUrl: text("target_url").notNull(),
+  iconUrl: text("icon_url"),
+  /** The exact JSON the service worker receives (encrypted per message at send time). */
+  payload: jsonb("payload").notNull(),
+  urgency: text("urgency", { enum: ["very-low", "low", "normal", "high"] })
+    .notNull()
+    .default("normal"),
+  ttlSeconds: integer("ttl_seconds").notNull().default(86_400),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The push queue: one row per notification per device, pointing at the shared payload. */
 export const pushMessages = pgTable(
   "push_messages",
   {
@@ -50,16 +73,10 @@ export const pushMessages = pgTable(
     subscriptionId: integer("subscription_id").references(() => pushSubscriptions.id, {
       onDelete: "set null",
     }),
-    title: text("title").notNull(),
-    body: text("body").notNull(),
-    targetUrl: text("target_url").notNull(),
-    iconUrl: text("icon_url"),
-    /** The exact JSON the service worker receives (encrypted per message at send time). */
-    payload: jsonb("payload").notNull(),
-    urgency: text("urgency", { enum: ["very-low", "low", "normal", "high"] })
+    payloadId: integer("payload_id")
       .notNull()
-      .default("normal"),
-    ttlSeconds: integer("ttl_seconds").notNull().default(86_400),
+      .references(() => pushPayloads.id, { onDelete: "cascade" }),
+    priority: pushPriority("priority").notNull().default("normal"),
     status: pushMessageStatus("status").notNull().default("queued"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
@@ -71,12 +88,21 @@ export const pushMessages = pgTable(
     sentAt: timestamp("sent_at", { withTimezone: true }),
   },
   (table) => [
-    index("push_messages_due_idx").on(table.nextAttemptAt, table.id).where(sql`${table.status} = 'queued'`),
-    index("push_messages_lease_idx").on(table.leaseExpiresAt).where(sql`${table.status} = 'sending'`),
+    // The claim reads each of these in index order, one branch per index (bench: depth part).
+    index("push_messages_due_idx")
+      .on(table.priority, table.nextAttemptAt, table.id)
+      .where(sql`${table.status} = 'queued' and ${table.subscriptionId} is not null`),
+    index("push_messages_lease_idx")
+      .on(table.leaseExpiresAt)
+      .where(sql`${table.status} = 'sending' and ${table.subscriptionId} is not null`),
     index("push_messages_created_idx").on(table.createdAt),
+    index("push_messages_payload_idx").on(table.payloadId),
+    index("push_messages_sent_idx").on(table.sentAt).where(sql`${table.status} = 'sent'`),
   ],
 );
 
 export type PushSubscription = typeof pushSubscriptions.$inferSelect;
 export type PushMessage = typeof pushMessages.$inferSelect;
+export type PushPayload = typeof pushPayloads.$inferSelect;
+export type PushPriority = (typeof pushPriorities)[number];
 export type PushMessageStatus = (typeof pushMessageStatuses)[number];

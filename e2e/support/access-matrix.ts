@@ -87,6 +87,7 @@ export const accessMatrix: MatrixEntry[] = [
 
   // Route handlers
   { route: "GET /api/health", rule: "anyone" },
+  { route: "GET /api/metrics", rule: "admin" },
   { route: "GET /manifest.webmanifest", rule: "anyone" },
   { route: "GET /api/auth/[...nextauth]", rule: "anyone", url: () => "/api/auth/session" },
   { route: "POST /api/auth/[...nextauth]", rule: "anyone", url: () => "/api/auth/signout" },

@@ -46,6 +46,11 @@ export function checkEndpoint(endpoint: unknown, allowList: HostPattern[]): Endp
     return { ok: false, reason: "The endpoint is not a valid URL." };
   }
   if (url.protocol !== "https:") return { ok: false, reason: "The endpoint must use https." };
+  // The sender contacts exactly the host checked here. Other parsers (web-push's legacy url.parse) read
+  // some spellings differently ("https:host/x" has an empty host there, so it would go to localhost), so
+  // only the normalised form is accepted: what is stored, checked and contacted is one and the same URL.
+  if (url.href !== endpoint)
+    return { ok: false, reason: `The endpoint is not in normalised form (expected "${url.href}").` };
   if (url.username || url.password)
     return { ok: false, reason: "The endpoint must not contain credentials." };
   const host = url.hostname.toLowerCase();
@@ -57,4 +62,13 @@ export function checkEndpoint(endpoint: unknown, allowList: HostPattern[]): Endp
   });
   if (!allowed) return { ok: false, reason: `Push service host "${url.host}" is not allowed.` };
   return { ok: true, url };
+}
+
+/** Where a checked endpoint's request goes: taken from the WHATWG URL that passed the check, nothing else. */
+export function requestTarget(url: URL): { hostname: string; port: number; path: string } {
+  return {
+    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: url.port === "" ? 443 : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+  };
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pushPriorities } from "@/db/schema/push";
+import { userRoles } from "@/db/schema/users";
 
 /**
  * aes128gcm adds 86 header bytes (65-byte key id), a 1-byte delimiter and a 16-byte tag to the plaintext,
@@ -27,12 +29,30 @@ const urlField = (label: string) =>
     .min(1, { message: `${label} is required.` })
     .max(2048, { message: `${label} is at most 2,048 characters.` });
 
-export const notificationInputSchema = z.object({
-  userName: z
-    .string({ message: "A user name is required." })
-    .trim()
-    .min(1, { message: "A user name is required." })
-    .max(64, { message: "User names are at most 64 characters." }),
+const userNameSchema = z
+  .string({ message: "A user name is required." })
+  .trim()
+  .min(1, { message: "A user name is required." })
+  .max(64, { message: "User names are at most 64 characters." });
+
+export const MAX_BROADCAST_USERS = 100_000;
+
+/** Who receives a notification: one user by name, users by id, or a segment (a role, or everyone). */
+const recipientsSchema = z.object({
+  userName: userNameSchema.optional(),
+  userIds: z
+    .array(z.number().int().positive(), { message: "userIds must be a list of user ids." })
+    .min(1, { message: "userIds must name at least one user." })
+    .max(MAX_BROADCAST_USERS, { message: `At most ${MAX_BROADCAST_USERS} users per call.` })
+    .optional(),
+  segment: z
+    .union([z.literal("all"), z.object({ role: z.enum(userRoles) })], {
+      message: 'The segment is "all" or { role: "employee" | "approver" | "admin" }.',
+    })
+    .optional(),
+});
+
+const contentSchema = z.object({
   title: z
     .string({ message: "A title is required." })
     .trim()
@@ -69,7 +89,24 @@ export const notificationInputSchema = z.object({
     )
     .max(2, { message: "At most two actions." })
     .optional(),
+  /** "low" for messages that must not hold up real notifications, such as test sends. */
+  priority: z.enum(pushPriorities).default("normal"),
 });
+
+export const notificationInputSchema = recipientsSchema
+  .extend(contentSchema.shape)
+  .superRefine((value, ctx) => {
+    const given = [value.userName, value.userIds, value.segment].filter(
+      (entry) => entry !== undefined,
+    ).length;
+    if (given !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["userName"],
+        message: "Name exactly one of userName, userIds or segment.",
+      });
+    }
+  });
 
 export type NotificationInput = z.input<typeof notificationInputSchema>;
 export type ParsedNotification = z.output<typeof notificationInputSchema>;

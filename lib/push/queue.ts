@@ -1,7 +1,7 @@
 import "server-only";
 import { desc, eq, inArray, sql } from "drizzle-orm";
 import { type Executor, getDb, notify, queryRows } from "@/db/client";
-import { type PushMessageStatus, pushMessages, users } from "@/db/schema";
+import { type PushMessageStatus, pushMessages, pushPayloads, users } from "@/db/schema";
 import { PUSH_CHANNEL } from "./send";
 
 export const QUEUE_PAGE_LIMIT = 500;
@@ -15,9 +15,10 @@ export function listPushMessages(
     .select({
       id: pushMessages.id,
       username: users.username,
-      title: pushMessages.title,
-      body: pushMessages.body,
-      targetUrl: pushMessages.targetUrl,
+      title: pushPayloads.title,
+      body: pushPayloads.body,
+      targetUrl: pushPayloads.targetUrl,
+      priority: pushMessages.priority,
       status: pushMessages.status,
       attempts: pushMessages.attempts,
       lastError: pushMessages.lastError,
@@ -28,6 +29,7 @@ export function listPushMessages(
     })
     .from(pushMessages)
     .innerJoin(users, eq(users.id, pushMessages.userId))
+    .innerJoin(pushPayloads, eq(pushPayloads.id, pushMessages.payloadId))
     .where(statuses?.length ? inArray(pushMessages.status, statuses) : undefined)
     .orderBy(desc(pushMessages.id))
     .limit(QUEUE_PAGE_LIMIT);

@@ -1,6 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { type Executor, getDb, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
@@ -19,54 +20,221 @@ export class PushInputError extends Error {
   }
 }
 
+export interface QueuedNotification {
+  /** Queue rows created: one per device of every recipient. */
+  queued: number;
+  messageIds: number[];
+  /** The stored content all those rows share (null when no recipient had a device). */
+  payloadId: number | null;
+  /** Recipients found (users named by userIds that do not exist are skipped). */
+  users: number;
+}
+
 /**
- * Notifies a user on every device they enabled. Enqueues one row per device and returns at once; the
- * sender delivers in the background as soon as the caller's transaction commits (pass `tx` so that a
- * rolled-back decision sends nothing).
+ * Notifies users on every device they enabled: one user (`userName`), many (`userIds`) or a segment
+ * (`{ role }` or "all"), in one statement. The content is stored once and each device gets a small queue
+ * row pointing at it; the call returns at once and the sender delivers in the background as soon as the
+ * caller's transaction commits (pass `tx` so that a rolled-back decision sends nothing).
  */
 export async function sendPushNotification(
   input: NotificationInput,
   db: Executor = getDb(),
-): Promise<{ queued: number; messageIds: number[] }> {
+): Promise<QueuedNotification> {
   const parsed = notificationInputSchema.safeParse(input);
   if (!parsed.success) {
     throw new PushInputError("The notification is not valid.", z.flattenError(parsed.error).fieldErrors);
   }
   const built = buildPayload(parsed.data, getEnv().APP_URL, `n-${randomUUID().slice(0, 8)}`);
   if (!built.ok) throw new PushInputError("The notification is not valid.", built.fieldErrors);
-  const username = parsed.data.userName.toLowerCase();
+  const { userName, userIds, segment } = parsed.data;
   const { notification } = built.payload;
-  // One round trip: look the user up, insert a row per device, and NOTIFY the sender (delivered when the
-  // surrounding transaction commits). The NOTIFY is skipped while older messages are already due: the
-  // sender was woken for those and claims again whenever a send finishes, so it picks these up as well
-  // (at worst after its poll interval). PostgreSQL serializes notifying commits, WAL flush included, so a
-  // NOTIFY per notification would cap a fan-out at one commit per disk flush.
-  const [result] = await queryRows<{ user_id: number | null; ids: number[] | null }>(
+  const content: Content = {
+    title: notification.title,
+    body: notification.body,
+    target_url: notification.navigate,
+    icon_url: parsed.data.iconUrl ? notification.icon : null,
+    payload: built.payload,
+    urgency: parsed.data.urgency,
+    ttl_seconds: parsed.data.ttlSeconds,
+    priority: parsed.data.priority,
+  };
+  if (userName !== undefined) {
+    const username = userName.toLowerCase();
+    const item = { ...content, username };
+    // Inside the caller's transaction: its own statement. Otherwise calls made at the same time share one.
+    const [queued] =
+      db instanceof PgTransaction ? await enqueueForUsers(db, [item]) : await coalescerFor(db).add(item);
+    if (!queued?.users) {
+      throw new PushInputError(`There is no user "${username}".`, { userName: ["Unknown user."] });
+    }
+    return queued;
+  }
+  const recipients =
+    userIds !== undefined
+      ? sql`id = any(${`{${userIds.join(",")}}`}::int[])`
+      : segment === "all"
+        ? sql`true`
+        : sql`role = ${segment?.role ?? ""}`;
+  const [result] = await queryRows<{
+    users: number;
+    payload_id: number | null;
+    ids: number[] | null;
+  }>(
     db,
     sql`
-    with target as (select id from users where username = ${username}),
-    queued as (
-      insert into push_messages
-        (user_id, subscription_id, title, body, target_url, icon_url, payload, urgency, ttl_seconds)
-      select t.id, s.id, ${notification.title}, ${notification.body}, ${notification.navigate},
-        ${parsed.data.iconUrl ? notification.icon : null}, ${JSON.stringify(built.payload)}::jsonb,
-        ${parsed.data.urgency}, ${parsed.data.ttlSeconds}
-      from target t join push_subscriptions s on s.user_id = t.id
-      order by s.id
+    with target as (select id from users where ${recipients}),
+    devices as (
+      select t.id as user_id, s.id as subscription_id
+      from target t join push_subscriptions s on s.user_id = t.id),
+    content as (
+      insert into push_payloads (title, body, target_url, icon_url, payload, urgency, ttl_seconds)
+      select ${content.title}, ${content.body}, ${content.target_url}, ${content.icon_url},
+        ${JSON.stringify(content.payload)}::jsonb, ${content.urgency}, ${content.ttl_seconds}
+      where exists (select 1 from devices)
       returning id),
+    queued as (
+      insert into push_messages (user_id, subscription_id, payload_id, priority)
+      select d.user_id, d.subscription_id, c.id, ${content.priority}::push_priority
+      from devices d cross join content c
+      order by d.subscription_id
+      returning id),
+    ${wakeSender}
+    select (select count(*)::int from target) as users,
+      (select id from content) as payload_id,
+      (select array_agg(id order by id) from queued) as ids,
+      (select count(*) from woken) as notified`,
+  );
+  const ids = (result?.ids ?? []).map(Number);
+  return {
+    queued: ids.length,
+    messageIds: ids,
+    payloadId: result?.payload_id ?? null,
+    users: result?.users ?? 0,
+  };
+}
+
+interface Content {
+  title: string;
+  body: string;
+  target_url: string;
+  icon_url: string | null;
+  payload: unknown;
+  urgency: string;
+  ttl_seconds: number;
+  priority: "normal" | "low";
+}
+
+type UserItem = Content & { username: string };
+
+// NOTIFY the sender (delivered when the surrounding transaction commits), but not while older messages are
+// already due: the sender was woken for those and claims again whenever a send finishes, so it picks these
+// up as well (at worst after its poll interval). PostgreSQL serializes notifying commits, WAL flush
+// included, so a NOTIFY per notification would cap a fan-out at one commit per disk flush.
+const wakeSender = sql`
     woken as (
       select pg_notify(${PUSH_CHANNEL}, '') from queued
       where not exists (
         select 1 from push_messages p
-        where p.status = 'queued' and p.next_attempt_at <= now() and p.subscription_id is not null)
-      limit 1)
-    select (select id from target) as user_id,
-      (select array_agg(id order by id) from queued) as ids,
-      (select count(*) from woken) as notified`,
+        where p.status = 'queued' and p.subscription_id is not null and p.priority = 'normal'
+          and p.next_attempt_at <= now())
+      limit 1)`;
+
+/**
+ * One statement for many single-user notifications: looks the users up, stores each content once (ids
+ * drawn first so each queue row can point at its own), inserts a row per device, wakes the sender.
+ * Results come back in the order of `items`.
+ */
+async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedNotification[]> {
+  const rows = await queryRows<{ n: number; users: number; payload_id: number | null; ids: number[] | null }>(
+    db,
+    sql`
+    with input as materialized (
+      select i.*, nextval(pg_get_serial_sequence('push_payloads', 'id'))::int as pid
+      from jsonb_to_recordset(${JSON.stringify(items.map((item, n) => ({ ...item, n })))}::jsonb) as i(
+        n int, username text, title text, body text, target_url text, icon_url text, payload jsonb,
+        urgency text, ttl_seconds int, priority push_priority)),
+    recipients as (select i.n, u.id as user_id from input i join users u on u.username = i.username),
+    devices as (
+      select r.n, r.user_id, s.id as subscription_id
+      from recipients r join push_subscriptions s on s.user_id = r.user_id),
+    content as (
+      insert into push_payloads (id, title, body, target_url, icon_url, payload, urgency, ttl_seconds)
+      overriding system value
+      select pid, title, body, target_url, icon_url, payload, urgency, ttl_seconds from input i
+      where exists (select 1 from devices d where d.n = i.n)
+      returning id),
+    queued as (
+      insert into push_messages (user_id, subscription_id, payload_id, priority)
+      select d.user_id, d.subscription_id, i.pid, i.priority
+      from devices d join input i on i.n = d.n
+      order by d.subscription_id
+      returning id, payload_id),
+    ${wakeSender}
+    select i.n, (select count(*)::int from recipients r where r.n = i.n) as users,
+      (select c.id from content c where c.id = i.pid) as payload_id,
+      (select array_agg(q.id order by q.id) from queued q where q.payload_id = i.pid) as ids,
+      (select count(*) from woken) as notified
+    from input i order by i.n`,
   );
-  if (!result?.user_id) {
-    throw new PushInputError(`There is no user "${username}".`, { userName: ["Unknown user."] });
+  return rows.map((row) => {
+    const ids = (row.ids ?? []).map(Number);
+    return { queued: ids.length, messageIds: ids, payloadId: row.payload_id, users: row.users };
+  });
+}
+
+const MAX_COALESCED = 256;
+/** Statements in flight per database handle; calls arriving meanwhile wait and go together in the next. */
+const MAX_IN_FLIGHT = 2;
+
+/**
+ * Calls made outside a transaction at the same time (a fan-out from many requests or a loop) share one
+ * statement: fewer round trips, commits and socket writes, and each caller still gets its own result or
+ * error once its rows are committed. A lone call goes at once, so latency does not change.
+ */
+class Coalescer {
+  private pending: {
+    item: UserItem;
+    resolve: (r: QueuedNotification[]) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private inFlight = 0;
+
+  constructor(private readonly db: Executor) {}
+
+  add(item: UserItem): Promise<QueuedNotification[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      this.flush();
+    });
   }
-  const ids = (result.ids ?? []).map(Number);
-  return { queued: ids.length, messageIds: ids };
+
+  private flush(): void {
+    if (this.inFlight >= MAX_IN_FLIGHT || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, MAX_COALESCED);
+    this.inFlight += 1;
+    enqueueForUsers(
+      this.db,
+      batch.map((entry) => entry.item),
+    )
+      .then((results) => {
+        batch.forEach((entry, i) => entry.resolve(results[i] ? [results[i]] : []));
+      })
+      .catch((error: unknown) => {
+        for (const entry of batch) entry.reject(error);
+      })
+      .finally(() => {
+        this.inFlight -= 1;
+        this.flush();
+      });
+  }
+}
+
+const coalescers = new WeakMap<object, Coalescer>();
+function coalescerFor(db: Executor): Coalescer {
+  let coalescer = coalescers.get(db);
+  if (!coalescer) {
+    coalescer = new Coalescer(db);
+    coalescers.set(db, coalescer);
+  }
+  return coalescer;
 }

@@ -1,13 +1,15 @@
 import "server-only";
 import https from "node:https";
 import { sql } from "drizzle-orm";
-import webpush, { WebPushError } from "web-push";
+import { HttpsProxyAgent } from "https-proxy-agent";
+import webpush from "web-push";
 import { type Database, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
-import { checkEndpoint, type HostPattern, parseAllowList } from "./allow-list";
+import { checkEndpoint, type HostPattern, parseAllowList, requestTarget } from "./allow-list";
 import { getVapidKeys, type VapidKeys } from "./credentials";
 import { classifyDelivery, type DeliveryOutcome } from "./delivery-outcome";
+import { pushClaimSeconds, pushDeliveries } from "./metrics";
 import { PUSH_CHANNEL } from "./send";
 
 export interface PushJob {
@@ -16,6 +18,7 @@ export interface PushJob {
   endpoint: string;
   p256dh: string;
   auth: string;
+  payload_id: number;
   payload: string;
   urgency: "very-low" | "low" | "normal" | "high";
   ttl_seconds: number;
@@ -68,49 +71,43 @@ export class PushSender {
     return Authorization;
   }
 
+  /** One keep-alive agent per push-service origin (through the proxy when one is configured). */
   private agent(origin: string): https.Agent {
     let agent = this.agents.get(origin);
     if (!agent) {
-      agent = new https.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+      agent = this.proxy
+        ? new HttpsProxyAgent(this.proxy, { keepAlive: true, maxSockets: this.maxSockets })
+        : new https.Agent({ keepAlive: true, maxSockets: this.maxSockets });
       this.agents.set(origin, agent);
     }
     return agent;
   }
 
-  /** One attempt: encrypt (fresh key per message, inside web-push) and POST to the push service. */
+  /**
+   * One attempt: encrypt with a fresh key (web-push's `encrypt`: new ECDH key pair and salt per message) and
+   * POST it ourselves to the WHATWG-parsed URL that passed the allow-list, on the origin's keep-alive agent,
+   * with the origin's cached VAPID Authorization header.
+   */
   async deliver(db: Database, job: PushJob): Promise<DeliveryOutcome> {
     const checked = checkEndpoint(job.endpoint, this.allowList);
     if (!checked.ok) return { kind: "failed", statusCode: null, error: checked.reason };
     const origin = checked.url.origin;
     const keys = await this.keysFor(db, job.key_version);
+    const { cipherText } = webpush.encrypt(job.p256dh, job.auth, job.payload, "aes128gcm");
+    const headers = {
+      Authorization: this.authorization(origin, keys),
+      TTL: String(job.ttl_seconds),
+      Urgency: job.urgency,
+      // The topic lets the push service replace a duplicate of this message (at-least-once delivery).
+      Topic: `m${job.id}`,
+      "Content-Type": "application/octet-stream",
+      "Content-Encoding": "aes128gcm",
+      "Content-Length": String(cipherText.length),
+    };
     try {
-      const response = await webpush.sendNotification(
-        { endpoint: job.endpoint, keys: { p256dh: job.p256dh, auth: job.auth } },
-        job.payload,
-        {
-          vapidDetails: null as unknown as undefined,
-          headers: { Authorization: this.authorization(origin, keys) },
-          contentEncoding: "aes128gcm",
-          TTL: job.ttl_seconds,
-          urgency: job.urgency,
-          // The topic lets the push service replace a duplicate of this message (at-least-once delivery).
-          topic: `m${job.id}`,
-          timeout: SEND_TIMEOUT_MS,
-          ...(this.proxy ? { proxy: this.proxy } : { agent: this.agent(origin) }),
-        },
-      );
-      return classifyDelivery({ statusCode: response.statusCode }, job.attempts);
+      const response = await post(checked.url, headers, cipherText, this.agent(origin));
+      return classifyDelivery(response, job.attempts);
     } catch (error) {
-      if (error instanceof WebPushError) {
-        return classifyDelivery(
-          {
-            statusCode: error.statusCode,
-            headers: error.headers as Record<string, string>,
-            body: error.body,
-          },
-          job.attempts,
-        );
-      }
       const message = error instanceof Error ? error.message : String(error);
       return classifyDelivery({ error: `Could not reach the push service: ${message}` }, job.attempts);
     }
@@ -120,6 +117,35 @@ export class PushSender {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
+}
+
+interface PushResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** POSTs to exactly the checked URL's host, port and path (never re-parsed from text). */
+function post(url: URL, headers: Record<string, string>, body: Buffer, agent: https.Agent) {
+  return new Promise<PushResponse>((resolve, reject) => {
+    const request = https.request(
+      { ...requestTarget(url), method: "POST", headers, agent, timeout: SEND_TIMEOUT_MS },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          if (text.length < 4096) text += chunk;
+        });
+        response.on("end", () =>
+          resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body: text }),
+        );
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("Socket timeout")));
+    request.on("error", reject);
+    request.end(body);
+  });
 }
 
 /** Records an attempt's outcome on the queue row (and the device), if this worker still holds it. */
@@ -212,7 +238,11 @@ export function sentRecorder() {
     });
 }
 
-async function markSent(db: Database, workerId: string, entries: { id: number; statusCode: number }[]) {
+export async function markSent(
+  db: Database,
+  workerId: string,
+  entries: { id: number; statusCode: number }[],
+) {
   const ids = `{${entries.map((entry) => entry.id).join(",")}}`;
   const codes = `{${entries.map((entry) => entry.statusCode).join(",")}}`;
   await db.execute(sql`
@@ -232,6 +262,52 @@ async function markDeviceFailure(db: Database, subscriptionId: number, error: st
   );
 }
 
+/**
+ * The claim: due real notifications first, then messages whose worker died (lease expired), then
+ * low-priority ones (test sends). Each branch reads its own partial index in index order and stops at
+ * `limit` rows, so the cost does not grow with the depth of the queue (an OR of the conditions would read
+ * and sort every due row: ~700 ms at 1,000,000 queued). Append runs the branches in order and stops as
+ * soon as the limit is reached. The lease, the attempt count and the backoff (`next_attempt_at`) are
+ * kept per row, as before.
+ */
+export function claimDueMessages({
+  workerId,
+  limit,
+  leaseMs,
+}: {
+  workerId: string;
+  limit: number;
+  leaseMs: number;
+}) {
+  const queued = (priority: "normal" | "low") => sql`
+    select id from push_messages
+    where status = 'queued' and subscription_id is not null and priority = ${priority}::push_priority
+      and next_attempt_at <= now()
+    order by priority, next_attempt_at, id
+    limit ${limit}
+    for update skip locked`;
+  return sql`
+    with due as (
+      select id from (${queued("normal")}) as due_normal
+      union all
+      select id from (
+        select id from push_messages
+        where status = 'sending' and subscription_id is not null and lease_expires_at < now()
+        order by lease_expires_at
+        limit ${limit}
+        for update skip locked) as lease_expired
+      union all
+      select id from (${queued("low")}) as due_low
+      limit ${limit})
+    update push_messages m set status = 'sending', lease_owner = ${workerId}, attempts = m.attempts + 1,
+      lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
+    from due, push_subscriptions s, push_payloads p
+    where m.id = due.id and s.id = m.subscription_id and p.id = m.payload_id
+    returning m.id, s.id as subscription_id, s.endpoint, s.p256dh, s.auth, p.id as payload_id,
+      p.payload::text as payload, p.urgency, p.ttl_seconds, m.attempts,
+      (select version from push_credentials where id = 1) as key_version`;
+}
+
 /** The push queue as a worker-host consumer: woken by NOTIFY on commit, so nobody calls "push now". */
 export function pushSenderConsumer(
   options: { concurrency?: number; leaseMs?: number; pollMs?: number } = {},
@@ -249,25 +325,12 @@ export function pushSenderConsumer(
     pollMs: options.pollMs ?? 1_000,
     keyOf: (job) => String(job.id),
     async claim(db, { workerId, limit, leaseMs }) {
-      return queryRows<PushJob>(
-        db,
-        sql`
-        with due as (
-          select m.id from push_messages m
-          where m.subscription_id is not null
-            and ((m.status = 'queued' and m.next_attempt_at <= now())
-              or (m.status = 'sending' and m.lease_expires_at < now()))
-          order by m.next_attempt_at, m.id
-          limit ${limit}
-          for update of m skip locked)
-        update push_messages m set status = 'sending', lease_owner = ${workerId}, attempts = m.attempts + 1,
-          lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
-        from due, push_subscriptions s
-        where m.id = due.id and s.id = m.subscription_id
-        returning m.id, s.id as subscription_id, s.endpoint, s.p256dh, s.auth, m.payload::text as payload,
-          m.urgency, m.ttl_seconds, m.attempts,
-          (select version from push_credentials where id = 1) as key_version`,
-      );
+      const stopTimer = pushClaimSeconds.startTimer();
+      try {
+        return await queryRows<PushJob>(db, claimDueMessages({ workerId, limit, leaseMs }));
+      } finally {
+        stopTimer();
+      }
     },
     async process(job, ctx) {
       let outcome: DeliveryOutcome;
@@ -285,6 +348,7 @@ export function pushSenderConsumer(
         try {
           if (outcome.kind === "sent") await recordSent(ctx.db, ctx.workerId, job, outcome.statusCode);
           else await recordOutcome(ctx.db, job, ctx.workerId, outcome);
+          pushDeliveries.inc({ outcome: outcome.kind, status_code: String(outcome.statusCode ?? "none") });
           return;
         } catch (error) {
           if (attempt >= RECORD_ATTEMPTS) throw error;
@@ -316,6 +380,10 @@ export function pushSenderConsumer(
       await db.execute(sql`
         delete from push_messages
         where status = 'sent' and sent_at < now() - make_interval(days => ${SENT_RETENTION_DAYS})`);
+      await db.execute(sql`
+        delete from push_payloads p
+        where p.created_at < now() - make_interval(days => ${SENT_RETENTION_DAYS})
+          and not exists (select 1 from push_messages m where m.payload_id = p.id)`);
     },
   };
   return consumer;

@@ -26,6 +26,8 @@ export const sendTestNotificationAction = authorizedAction(
         body: "Push notifications work on this device. Tap to open your settings.",
         targetUrl: "/settings/push",
         urgency: "high",
+        // Claimed after every real notification: a burst of test sends never delays an approval.
+        priority: "low",
       });
       if (queued === 0) return { ok: false, error: "No device of yours has push notifications enabled yet." };
       return { ok: true, queued };
