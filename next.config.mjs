@@ -34,7 +34,13 @@ const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   // Native/wasm database drivers are loaded by Node at run time, not bundled.
-  serverExternalPackages: ["@electric-sql/pglite", "postgres", "web-push", "bcryptjs"],
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "postgres",
+    "web-push",
+    "bcryptjs",
+    "rate-limiter-flexible",
+  ],
   experimental: { authInterrupts: true },
   async headers() {
     return [

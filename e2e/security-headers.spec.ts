@@ -176,3 +176,53 @@ test("the VAPID private key is stored sealed and never reaches a browser", async
     expect(leaks(text), `${file.name} must not contain the VAPID private key`).toBe(false);
   }
 });
+
+test("state-changing routes refuse another site's Origin, and JSON routes other content types", async ({
+  baseURL,
+}) => {
+  const bo = await requestAs(baseURL!, "bo");
+  const evil = { origin: "https://evil.example" };
+  const subscription = JSON.stringify({
+    endpoint: `${process.env.PUSH_DOUBLE_ORIGIN ?? "https://localhost:4100"}/push/csrf-check`,
+    keys: { p256dh: `B${"A".repeat(86)}`, auth: "A".repeat(22) },
+  });
+  const crossSite = [
+    // A cross-site form can send text/plain and multipart without a preflight: exactly the attack.
+    await bo.post("/api/push/subscriptions", {
+      headers: { ...evil, "content-type": "text/plain" },
+      data: subscription,
+    }),
+    await bo.delete("/api/push/subscriptions", {
+      headers: { ...evil, "content-type": "text/plain" },
+      data: JSON.stringify({ endpoint: "https://nowhere.example/x" }),
+    }),
+    await bo.post("/api/data-load", {
+      headers: evil,
+      multipart: { file: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from("a,b\n1,2\n") } },
+    }),
+    await bo.post("/api/approvals/1/approve", { headers: evil }),
+    // No Origin, but the browser's Sec-Fetch-Site says another site sent it.
+    await bo.post("/api/data-load", {
+      headers: { "sec-fetch-site": "cross-site" },
+      multipart: { file: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from("a,b\n1,2\n") } },
+    }),
+  ];
+  for (const response of crossSite) {
+    expect(response.status(), response.url()).toBe(403);
+    expect(await response.json()).toMatchObject({ code: "cross_origin" });
+  }
+  const plainText = await bo.post("/api/push/subscriptions", {
+    headers: { origin: baseURL!, "content-type": "text/plain" },
+    data: subscription,
+  });
+  expect(plainText.status()).toBe(415);
+  const sql = e2eDatabase();
+  try {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from push_subscriptions where endpoint like '%/push/csrf-check'`;
+    expect(row?.n, "nothing stored by the refused requests").toBe(0);
+  } finally {
+    await sql.end();
+  }
+  await bo.dispose();
+});

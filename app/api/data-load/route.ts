@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { apiRoute, HttpError, requireApiUser } from "@/lib/auth/api";
 import { getSessionId } from "@/lib/auth/guards";
+import { requireSameOrigin } from "@/lib/auth/origin";
 import { ExecutionLimitError } from "@/lib/chains";
 import { listDataLoads } from "@/lib/data-load/queries";
 import { formatBytes, MAX_UPLOAD_BYTES } from "@/lib/data-load/rules";
@@ -18,6 +19,7 @@ export const GET = apiRoute(async () => {
 
 /** Upload (multipart, field "file"): checked here, then loaded by the "Load Data Background" chain. */
 export const POST = apiRoute(async (request: Request) => {
+  requireSameOrigin(request);
   const user = await requireApiUser();
   const declared = Number(request.headers.get("content-length") ?? 0);
   const tooBig = `The file is too big; files up to ${formatBytes(MAX_UPLOAD_BYTES)} can be loaded.`;
