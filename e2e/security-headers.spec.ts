@@ -48,12 +48,34 @@ test("every kind of response carries the security headers", async ({ baseURL }) 
       expect(csp, `${what}: ${directive}`).toContain(directive);
     }
     expect(csp, `${what}: no eval in production`).not.toContain("unsafe-eval");
+    const scriptSrc = /script-src ([^;]*)/.exec(csp)?.[1] ?? "";
+    expect(scriptSrc, `${what}: script-src`).toMatch(/^'self'/);
+    expect(scriptSrc, `${what}: no inline scripts (SPEC H6)`).not.toContain("unsafe-inline");
     expect(headers["x-content-type-options"], what).toBe("nosniff");
     expect(headers["referrer-policy"], what).toBe("strict-origin-when-cross-origin");
     expect(headers["x-frame-options"], what).toBe("DENY");
     expect(headers["x-powered-by"], what).toBeUndefined();
   }
   await admin.dispose();
+  await anonymous.dispose();
+});
+
+test("pages get a fresh CSP nonce per request, on every script Next.js writes", async ({ baseURL }) => {
+  const anonymous = await request.newContext({ baseURL });
+  const nonces = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const response = await anonymous.get("/signin");
+    const csp = response.headers()["content-security-policy"] ?? "";
+    const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+    expect(nonce, "a nonce in script-src").toBeTruthy();
+    expect(csp).toContain("'strict-dynamic'");
+    nonces.add(nonce!);
+    const html = await response.text();
+    const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const tag of scripts) expect(tag, "every script carries the nonce").toContain(`nonce="${nonce}"`);
+  }
+  expect(nonces.size, "a new nonce each time").toBe(3);
   await anonymous.dispose();
 });
 
@@ -79,6 +101,52 @@ test("under the CSP the app runs, its service worker registers, and nothing is r
   expect(scope).toMatch(/\/$/);
   await page.goto("/settings/push");
   await expect(page.getByText(/Enable push notifications on this device/)).toBeVisible();
+  // The other pages, each rendered with its own nonce; client navigation between two of them.
+  for (const [path, heading] of [
+    ["/", /Approval Notifications|Home|Welcome/i],
+    ["/departments", /Departments/],
+    ["/processing/status", /Processing status/i],
+    ["/processing/history", /Processing history/i],
+    ["/data-load", /Data load/i],
+    ["/executions", /executions/i],
+    ["/settings", /Settings/],
+  ] as const) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 }).first()).toHaveText(heading);
+  }
+  await page
+    .getByRole("link", { name: /Push Notifications/ })
+    .first()
+    .click();
+  await expect(page).toHaveURL(/\/settings\/push$/);
+  await page.goto("/no-such-page");
+  await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+  expect(violations).toEqual([]);
+});
+
+test("administrator pages run under the CSP without violations", async ({ page }) => {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      console.error(`Refused to load (CSP ${event.violatedDirective}): ${event.blockedURI}`);
+    });
+  });
+  await signIn(page, "admin");
+  for (const path of [
+    "/approvals",
+    "/admin/push-queue",
+    "/admin/subscriptions",
+    "/admin/executions",
+    "/admin/users",
+  ]) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+    // Hydrated: React attached its handlers (a client component answers).
+    await page.waitForFunction(() => document.readyState === "complete");
+  }
   expect(violations).toEqual([]);
 });
 

@@ -223,8 +223,18 @@ describe("data load in the background (PostgreSQL)", () => {
     expect(await handle.db.$count(executions)).toBe(before);
   });
 
-  it("Clear data empties the sales table and keeps the loads' history", async () => {
-    expect(await clearSales(handle.db)).toBeGreaterThan(0);
+  it("Clear data removes only the user's own loads, everybody's for an administrator", async () => {
+    const total = (await getSalesPage({ page: 1 }, handle.db)).total;
+    const steves = await clearSales({ userId: steve.id }, handle.db);
+    expect(steves).toBeGreaterThan(0);
+    expect((await getSalesPage({ page: 1 }, handle.db)).total).toBe(total - steves);
+    expect(
+      await countSalesOfLoad(
+        { loadId: (await listDataLoads({ userId: bo.id }, handle.db))[0]!.id },
+        handle.db,
+      ),
+    ).toBeGreaterThan(0);
+    expect(await clearSales({ userId: "all" }, handle.db)).toBeGreaterThan(0);
     expect((await getSalesPage({ page: 1 }, handle.db)).total).toBe(0);
     expect((await listDataLoads({ userId: bo.id }, handle.db))[0]?.rowsLoaded).toBe(10_000);
   });
