@@ -294,3 +294,22 @@ test("state-changing routes refuse another site's Origin, and JSON routes other 
   }
   await bo.dispose();
 });
+
+test("health shows host names, pids and worker ids to administrators only", async ({ baseURL }) => {
+  const anonymous = await request.newContext({ baseURL });
+  const bo = await requestAs(baseURL!, "bo");
+  const admin = await requestAs(baseURL!, "admin");
+  for (const context of [anonymous, bo]) {
+    const response = await context.get("/api/health");
+    expect(response.status()).toBe(200);
+    const text = await response.text();
+    const body = JSON.parse(text);
+    expect(body).toMatchObject({ ok: true, workers: { inProcess: { kind: "web", running: true } } });
+    expect(body.workers.live).toBeGreaterThanOrEqual(1);
+    expect(text).not.toMatch(/"(hostname|pid|id|processes)"/);
+  }
+  const full = await (await admin.get("/api/health")).json();
+  expect(full.workers.processes[0]).toMatchObject({ hostname: expect.any(String), pid: expect.any(Number) });
+  expect(full.workers.inProcess.id).toEqual(expect.any(String));
+  await Promise.all([anonymous.dispose(), bo.dispose(), admin.dispose()]);
+});

@@ -94,3 +94,33 @@ export async function recordSignInSuccess(
 export function tooManyAttemptsMessage(seconds: number): string {
   return `Too many attempts — try again in ${seconds} s.`;
 }
+
+/** "Send a test notification": a few per minute per user (each fans out to every device). */
+export const TEST_SEND_LIMIT = { points: 5, duration: 60 };
+
+const testSendLimiters = new WeakMap<object, RateLimiterDrizzle>();
+
+/** Counts a test send of this user; returns 0 when allowed, else the seconds to wait. */
+export async function consumeTestSend(
+  { userId }: { userId: number },
+  db: Executor = getDb(),
+): Promise<number> {
+  let limiter = testSendLimiters.get(db);
+  if (!limiter) {
+    limiter = new RateLimiterDrizzle({
+      storeClient: db,
+      schema: rateLimits,
+      keyPrefix: "test-send",
+      clearExpiredByTimeout: false,
+      ...TEST_SEND_LIMIT,
+    });
+    testSendLimiters.set(db, limiter);
+  }
+  try {
+    await limiter.consume(String(userId));
+    return 0;
+  } catch (rejection) {
+    if (rejection instanceof Error) throw rejection;
+    return Math.max(1, Math.ceil((rejection as RateLimiterRes).msBeforeNext / 1000));
+  }
+}

@@ -26,7 +26,9 @@ export const POST = apiRoute(async (request: Request) => {
     });
     return NextResponse.json({ ok: true, id: saved.id, deviceLabel: saved.deviceLabel }, { status: 201 });
   } catch (error) {
-    if (error instanceof SubscriptionRefused) throw new HttpError(400, "endpoint_refused", error.message);
+    if (error instanceof SubscriptionRefused) {
+      throw new HttpError(error.code === "endpoint_taken" ? 409 : 400, error.code, error.message);
+    }
     throw error;
   }
 });
