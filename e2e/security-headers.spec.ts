@@ -80,6 +80,7 @@ test("pages get a fresh CSP nonce per request, on every script Next.js writes", 
 });
 
 test("under the CSP the app runs, its service worker registers, and nothing is refused", async ({ page }) => {
+  test.setTimeout(180_000);
   const violations: string[] = [];
   page.on("console", (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
@@ -125,6 +126,7 @@ test("under the CSP the app runs, its service worker registers, and nothing is r
 });
 
 test("administrator pages run under the CSP without violations", async ({ page }) => {
+  test.setTimeout(180_000);
   const violations: string[] = [];
   page.on("console", (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());

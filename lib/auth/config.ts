@@ -24,7 +24,10 @@ export const credentialsSchema = z.object({
     .min(1, { message: "Enter your password." })
     .max(200, { message: "Passwords are at most 200 characters." }),
   /** The "Remember me" checkbox ("on" when ticked); anything else is a browser-session sign-in. */
-  remember: z.unknown().transform((value) => value === "on" || value === "true" || value === true),
+  remember: z
+    .unknown()
+    .optional()
+    .transform((value) => value === "on" || value === "true" || value === true),
 });
 
 /** Thrown by authorize while the account or address is throttled; the wait travels with it. */

@@ -1,4 +1,4 @@
-import { NextResponse } from "next/server";
+import { NextRequest, NextResponse } from "next/server";
 import { clientAddress } from "@/lib/auth/client-address";
 import { handlers } from "@/lib/auth/config";
 import { withoutSessionCookieExpiry } from "@/lib/auth/session-cookie";
@@ -24,21 +24,21 @@ export async function GET(request: Request) {
 
 export async function POST(request: Request) {
   if (new URL(request.url).pathname.endsWith("/callback/credentials")) {
-    const form = await request
-      .clone()
-      .formData()
-      .catch(() => null);
-    const username = String(form?.get("username") ?? "").slice(0, 64);
+    // Read once, then handed on: next-auth must see the same body.
+    const body = await request.text();
+    const form = new URLSearchParams(body);
+    const username = String(form.get("username") ?? "").slice(0, 64);
     const wait = await signInRetryAfter({ username, address: clientAddress(request.headers) });
     if (wait > 0) return tooMany(wait);
-    const response = await handlers.POST(request as never);
+    const forwarded = new NextRequest(request.url, { method: "POST", headers: request.headers, body });
+    const response = await handlers.POST(forwarded);
     const location = response.headers.get("location") ?? "";
     if (location.includes("code=too_many_attempts")) {
       return tooMany(
         Math.max(1, await signInRetryAfter({ username, address: clientAddress(request.headers) })),
       );
     }
-    return isRemembered(form?.get("remember")) ? response : withoutSessionCookieExpiry(response);
+    return isRemembered(form.get("remember")) ? response : withoutSessionCookieExpiry(response);
   }
   return keepBrowserSession(request, await handlers.POST(request as never));
 }
