@@ -12,6 +12,9 @@ export const metadata: Metadata = {
   icons: { icon: "/icons/icon-192.png", apple: "/icons/apple-touch-icon.png" },
 };
 
+// Every page renders per request: the CSP nonce that proxy.ts sets must reach Next.js's scripts.
+export const dynamic = "force-dynamic";
+
 export const viewport: Viewport = {
   themeColor: "#1f4f8b",
   width: "device-width",

@@ -93,10 +93,11 @@ test.describe("sign-in and the app shell", () => {
 
   test("the user menu leads to settings and signs out", async ({ page, context }) => {
     await page.goto("/signin");
+    // Persistent authentication ("Remember me", SPEC H3): the cookie outlives the browser by 30 days.
+    await page.getByLabel("Remember me").check();
     await signIn(page, "steve");
     const session = (await context.cookies()).find((cookie) => cookie.name.includes("session-token"));
     expect(session?.httpOnly).toBe(true);
-    // Persistent authentication: the cookie outlives the browser session by about 30 days.
     const days = ((session?.expires ?? 0) * 1000 - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(29);
     expect(days).toBeLessThanOrEqual(30.01);

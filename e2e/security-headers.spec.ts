@@ -48,6 +48,9 @@ test("every kind of response carries the security headers", async ({ baseURL }) 
       expect(csp, `${what}: ${directive}`).toContain(directive);
     }
     expect(csp, `${what}: no eval in production`).not.toContain("unsafe-eval");
+    const scriptSrc = /script-src ([^;]*)/.exec(csp)?.[1] ?? "";
+    expect(scriptSrc, `${what}: script-src`).toMatch(/^'self'/);
+    expect(scriptSrc, `${what}: no inline scripts (SPEC H6)`).not.toContain("unsafe-inline");
     expect(headers["x-content-type-options"], what).toBe("nosniff");
     expect(headers["referrer-policy"], what).toBe("strict-origin-when-cross-origin");
     expect(headers["x-frame-options"], what).toBe("DENY");
@@ -57,7 +60,27 @@ test("every kind of response carries the security headers", async ({ baseURL }) 
   await anonymous.dispose();
 });
 
+test("pages get a fresh CSP nonce per request, on every script Next.js writes", async ({ baseURL }) => {
+  const anonymous = await request.newContext({ baseURL });
+  const nonces = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const response = await anonymous.get("/signin");
+    const csp = response.headers()["content-security-policy"] ?? "";
+    const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+    expect(nonce, "a nonce in script-src").toBeTruthy();
+    expect(csp).toContain("'strict-dynamic'");
+    nonces.add(nonce!);
+    const html = await response.text();
+    const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const tag of scripts) expect(tag, "every script carries the nonce").toContain(`nonce="${nonce}"`);
+  }
+  expect(nonces.size, "a new nonce each time").toBe(3);
+  await anonymous.dispose();
+});
+
 test("under the CSP the app runs, its service worker registers, and nothing is refused", async ({ page }) => {
+  test.setTimeout(180_000);
   const violations: string[] = [];
   page.on("console", (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
@@ -79,6 +102,53 @@ test("under the CSP the app runs, its service worker registers, and nothing is r
   expect(scope).toMatch(/\/$/);
   await page.goto("/settings/push");
   await expect(page.getByText(/Enable push notifications on this device/)).toBeVisible();
+  // The other pages, each rendered with its own nonce; client navigation between two of them.
+  for (const [path, heading] of [
+    ["/", /Approval Notifications|Home|Welcome/i],
+    ["/departments", /Departments/],
+    ["/processing/status", /Processing status/i],
+    ["/processing/history", /Processing history/i],
+    ["/data-load", /Data load/i],
+    ["/executions", /executions/i],
+    ["/settings", /Settings/],
+  ] as const) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 }).first()).toHaveText(heading);
+  }
+  await page
+    .getByRole("link", { name: /Push Notifications/ })
+    .first()
+    .click();
+  await expect(page).toHaveURL(/\/settings\/push$/);
+  await page.goto("/no-such-page");
+  await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+  expect(violations).toEqual([]);
+});
+
+test("administrator pages run under the CSP without violations", async ({ page }) => {
+  test.setTimeout(180_000);
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      console.error(`Refused to load (CSP ${event.violatedDirective}): ${event.blockedURI}`);
+    });
+  });
+  await signIn(page, "admin");
+  for (const path of [
+    "/approvals",
+    "/admin/push-queue",
+    "/admin/subscriptions",
+    "/admin/executions",
+    "/admin/users",
+  ]) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+    // Hydrated: React attached its handlers (a client component answers).
+    await page.waitForFunction(() => document.readyState === "complete");
+  }
   expect(violations).toEqual([]);
 });
 
@@ -175,4 +245,73 @@ test("the VAPID private key is stored sealed and never reaches a browser", async
     const text = readFileSync(path.join(file.parentPath, file.name), "latin1");
     expect(leaks(text), `${file.name} must not contain the VAPID private key`).toBe(false);
   }
+});
+
+test("state-changing routes refuse another site's Origin, and JSON routes other content types", async ({
+  baseURL,
+}) => {
+  const bo = await requestAs(baseURL!, "bo");
+  const evil = { origin: "https://evil.example" };
+  const subscription = JSON.stringify({
+    endpoint: `${process.env.PUSH_DOUBLE_ORIGIN ?? "https://localhost:4100"}/push/csrf-check`,
+    keys: { p256dh: `B${"A".repeat(86)}`, auth: "A".repeat(22) },
+  });
+  const crossSite = [
+    // A cross-site form can send text/plain and multipart without a preflight: exactly the attack.
+    await bo.post("/api/push/subscriptions", {
+      headers: { ...evil, "content-type": "text/plain" },
+      data: subscription,
+    }),
+    await bo.delete("/api/push/subscriptions", {
+      headers: { ...evil, "content-type": "text/plain" },
+      data: JSON.stringify({ endpoint: "https://nowhere.example/x" }),
+    }),
+    await bo.post("/api/data-load", {
+      headers: evil,
+      multipart: { file: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from("a,b\n1,2\n") } },
+    }),
+    await bo.post("/api/approvals/1/approve", { headers: evil }),
+    // No Origin, but the browser's Sec-Fetch-Site says another site sent it.
+    await bo.post("/api/data-load", {
+      headers: { "sec-fetch-site": "cross-site" },
+      multipart: { file: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from("a,b\n1,2\n") } },
+    }),
+  ];
+  for (const response of crossSite) {
+    expect(response.status(), response.url()).toBe(403);
+    expect(await response.json()).toMatchObject({ code: "cross_origin" });
+  }
+  const plainText = await bo.post("/api/push/subscriptions", {
+    headers: { origin: baseURL!, "content-type": "text/plain" },
+    data: subscription,
+  });
+  expect(plainText.status()).toBe(415);
+  const sql = e2eDatabase();
+  try {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from push_subscriptions where endpoint like '%/push/csrf-check'`;
+    expect(row?.n, "nothing stored by the refused requests").toBe(0);
+  } finally {
+    await sql.end();
+  }
+  await bo.dispose();
+});
+
+test("health shows host names, pids and worker ids to administrators only", async ({ baseURL }) => {
+  const anonymous = await request.newContext({ baseURL });
+  const bo = await requestAs(baseURL!, "bo");
+  const admin = await requestAs(baseURL!, "admin");
+  for (const context of [anonymous, bo]) {
+    const response = await context.get("/api/health");
+    expect(response.status()).toBe(200);
+    const text = await response.text();
+    const body = JSON.parse(text);
+    expect(body).toMatchObject({ ok: true, workers: { inProcess: { kind: "web", running: true } } });
+    expect(body.workers.live).toBeGreaterThanOrEqual(1);
+    expect(text).not.toMatch(/"(hostname|pid|id|processes)"/);
+  }
+  const full = await (await admin.get("/api/health")).json();
+  expect(full.workers.processes[0]).toMatchObject({ hostname: expect.any(String), pid: expect.any(Number) });
+  expect(full.workers.inProcess.id).toEqual(expect.any(String));
+  await Promise.all([anonymous.dispose(), bo.dispose(), admin.dispose()]);
 });

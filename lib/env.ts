@@ -39,6 +39,22 @@ const schema = z.object({
     .optional(),
   /** Where the embedded database lives when DATABASE_URL is unset; "memory://" keeps it in memory. */
   PGLITE_DATA_DIR: z.string().min(1).optional(),
+  /** How long a "Remember me" sign-in lasts (a persistent cookie); other sign-ins end with the browser. */
+  SESSION_MAX_AGE_DAYS: z.coerce
+    .number({ message: "must be a number of days" })
+    .int({ message: "must be a whole number of days" })
+    .min(1, { message: "must be at least 1" })
+    .max(365, { message: "must be at most 365" })
+    .default(30),
+  /**
+   * Proxies in front of the app that append the client's address to X-Forwarded-For. 0 (the default):
+   * the header is the client's own words and is ignored; the socket's address counts.
+   */
+  TRUST_PROXY: count("proxy hops in front of the app").max(10, { message: "must be at most 10" }).default(0),
+  /** Failed sign-ins from one client address (any account) in an hour before it waits 15 minutes. */
+  SIGNIN_ADDRESS_FAILURES_PER_HOUR: count("failed sign-ins")
+    .min(1, { message: "must be at least 1" })
+    .default(50),
   DEMO_PASSWORD: z.string().min(1, { message: "must not be empty" }).max(72).default("demo"),
   VAPID_SUBJECT: z
     .string()

@@ -75,6 +75,13 @@ export const NAV_ITEMS: NavItem[] = [
     group: "Administration",
   },
   {
+    href: "/admin/users",
+    label: "Users",
+    description: "Signed-in sessions per user; end them on every device.",
+    role: "admin",
+    group: "Administration",
+  },
+  {
     href: "/admin/executions",
     label: "All executions",
     description: "Every background execution, with abort and the concurrency limit.",

@@ -17,8 +17,24 @@ describe("safeCallbackUrl", () => {
     ["", "empty"],
     [42, "not a string"],
     [`/${"a".repeat(3000)}`, "overlong"],
+    ["/..//evil.example/x", "dot segments normalising to //host"],
+    ["/./\\evil.example", "dot segment then backslash"],
+    ["/a/..//evil.example", "parent segment then //host"],
+    ["/%2e%2e//evil.example", "encoded dot segments"],
+    ["/x/../\\evil.example", "parent segment then backslash"],
   ] as [unknown, string][])("falls back to / for %s (%s)", (value) => {
     expect(safeCallbackUrl(value)).toBe("/");
+  });
+
+  it("never returns a value a browser would read as another host", () => {
+    const pieces = ["/", "//", "\\", ".", "..", "%2e", "%2f", "%5c", "evil.example", "@", ":", "?", "#"];
+    const samples: string[] = [];
+    for (const a of pieces) for (const b of pieces) for (const c of pieces) samples.push(`/${a}${b}${c}`);
+    for (const sample of samples) {
+      const target = safeCallbackUrl(sample);
+      expect(new URL(target, "https://app.example").host, `${sample} -> ${target}`).toBe("app.example");
+      expect(target.startsWith("//") || target.startsWith("/\\"), `${sample} -> ${target}`).toBe(false);
+    }
   });
 
   it("builds the sign-in path that comes back here", () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { dataLoads, type Execution, executionFiles, executions, users } from "@/db/schema";
 import { ExecutionLimitError, executionsConsumer } from "@/lib/chains";
-import { checkUpload, inspectZip, LoadFileError, readSalesCsv } from "@/lib/data-load/parse";
+import { checkUpload, inspectZip, LoadFileError, openCsvStream, readSalesCsv } from "@/lib/data-load/parse";
 import {
   clearSales,
   countSalesOfLoad,
@@ -96,6 +96,18 @@ describe("data load: checking and parsing", () => {
         ]),
       ),
     ).rejects.toThrow("The ZIP file holds 2 .csv files; put exactly one in it.");
+  });
+
+  it("reads a ZIP stored as a plain Uint8Array, as PGlite returns bytea", async () => {
+    const zip = await zipFiles([{ name: "sales.csv", content: `${BAD_CSV}` }]);
+    const plain = new Uint8Array(zip.byteLength);
+    plain.set(zip);
+    expect(Buffer.isBuffer(plain)).toBe(false);
+    const { stream, csvName } = await openCsvStream({ name: "sales.zip", content: plain });
+    expect(csvName).toBe("sales.csv");
+    const items = [];
+    for await (const item of readSalesCsv(stream)) items.push(item);
+    expect(items.filter((item) => "row" in item)).toHaveLength(3);
   });
 });
 
@@ -211,8 +223,18 @@ describe("data load in the background (PostgreSQL)", () => {
     expect(await handle.db.$count(executions)).toBe(before);
   });
 
-  it("Clear data empties the sales table and keeps the loads' history", async () => {
-    expect(await clearSales(handle.db)).toBeGreaterThan(0);
+  it("Clear data removes only the user's own loads, everybody's for an administrator", async () => {
+    const total = (await getSalesPage({ page: 1 }, handle.db)).total;
+    const steves = await clearSales({ userId: steve.id }, handle.db);
+    expect(steves).toBeGreaterThan(0);
+    expect((await getSalesPage({ page: 1 }, handle.db)).total).toBe(total - steves);
+    expect(
+      await countSalesOfLoad(
+        { loadId: (await listDataLoads({ userId: bo.id }, handle.db))[0]!.id },
+        handle.db,
+      ),
+    ).toBeGreaterThan(0);
+    expect(await clearSales({ userId: "all" }, handle.db)).toBeGreaterThan(0);
     expect((await getSalesPage({ page: 1 }, handle.db)).total).toBe(0);
     expect((await listDataLoads({ userId: bo.id }, handle.db))[0]?.rowsLoaded).toBe(10_000);
   });

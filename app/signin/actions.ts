@@ -1,14 +1,19 @@
 "use server";
 
+import { cookies } from "next/headers";
+import { redirect } from "next/navigation";
 import { AuthError } from "next-auth";
 import { z } from "zod";
 import { safeCallbackUrl } from "@/lib/auth/callback-url";
-import { credentialsSchema, signIn, signOut } from "@/lib/auth/config";
+import { credentialsSchema, signIn, signOut, TooManySignInAttempts } from "@/lib/auth/config";
+import { keepSessionCookieForBrowserSession } from "@/lib/auth/session-cookie";
+import { tooManyAttemptsMessage } from "@/lib/auth/throttle";
 
 export interface SignInState {
   error?: string;
   fieldErrors?: { username?: string[]; password?: string[] };
   username?: string;
+  remember?: boolean;
 }
 
 export async function signInAction(_previous: SignInState, formData: FormData): Promise<SignInState> {
@@ -18,17 +23,24 @@ export async function signInAction(_previous: SignInState, formData: FormData): 
   const parsed = credentialsSchema.safeParse({
     username: formData.get("username"),
     password: formData.get("password"),
+    remember: formData.get("remember"),
   });
   if (!parsed.success) {
-    return { fieldErrors: z.flattenError(parsed.error).fieldErrors, username };
+    const { username: u, password } = z.flattenError(parsed.error).fieldErrors;
+    return { fieldErrors: { username: u, password }, username };
   }
+  const target = safeCallbackUrl(formData.get("callbackUrl"));
   try {
-    await signIn("credentials", {
-      ...parsed.data,
-      redirectTo: safeCallbackUrl(formData.get("callbackUrl")),
-    });
+    await signIn("credentials", { ...parsed.data, remember: String(parsed.data.remember), redirect: false });
   } catch (error) {
-    // signIn redirects by throwing; only authentication failures are answered here.
+    // Only authentication failures are answered here; anything else is a real fault.
+    if (error instanceof TooManySignInAttempts) {
+      return {
+        error: tooManyAttemptsMessage(error.retryAfterSeconds),
+        username,
+        remember: parsed.data.remember,
+      };
+    }
     if (error instanceof AuthError) {
       return {
         error:
@@ -36,11 +48,13 @@ export async function signInAction(_previous: SignInState, formData: FormData): 
             ? "Invalid username or password."
             : "Sign-in is not available right now. Try again in a moment.",
         username,
+        remember: parsed.data.remember,
       };
     }
     throw error;
   }
-  return {};
+  if (!parsed.data.remember) keepSessionCookieForBrowserSession(await cookies());
+  redirect(target);
 }
 
 export async function signOutAction(): Promise<void> {

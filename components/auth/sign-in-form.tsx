@@ -42,6 +42,10 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
         />
         <FieldError id="password-error" messages={state.fieldErrors?.password} />
       </label>
+      <label className="checkbox">
+        <input type="checkbox" name="remember" defaultChecked={state.remember} />
+        <span>Remember me</span>
+      </label>
       <button type="submit" className="button button-primary" disabled={pending}>
         {pending ? "Signing in…" : "Sign In"}
       </button>

@@ -84,6 +84,7 @@ export const accessMatrix: MatrixEntry[] = [
   { page: "/admin/push-queue", rule: "admin" },
   { page: "/admin/subscriptions", rule: "admin" },
   { page: "/admin/executions", rule: "admin" },
+  { page: "/admin/users", rule: "admin" },
 
   // Route handlers
   { route: "GET /api/health", rule: "anyone" },
@@ -142,6 +143,14 @@ export const accessMatrix: MatrixEntry[] = [
     action: "app/(app)/settings/push/actions.ts#sendTestNotificationAction",
     rule: "signedIn",
     args: () => [{}],
+  },
+  // Without the confirmation / with a wrong password shape: nobody's sessions end during the run.
+  { action: "app/(app)/settings/actions.ts#signOutEverywhereAction", rule: "signedIn", args: () => [{}] },
+  { action: "app/(app)/settings/actions.ts#changePasswordAction", rule: "signedIn", args: () => [{}] },
+  {
+    action: "app/(app)/admin/users/actions.ts#endUserSessionsAction",
+    rule: "admin",
+    args: () => [{ userId: 0 }],
   },
   // Departments demo: a department that does not exist, so nothing changes for the parallel tests.
   {

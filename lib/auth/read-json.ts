@@ -1,8 +1,13 @@
 import "server-only";
 import { HttpError } from "./api";
+import { requireJsonContentType } from "./origin";
 
-/** Reads a JSON request body of bounded size; malformed or oversized bodies become clear 4xx errors. */
+/**
+ * Reads a JSON request body of bounded size; another content type, malformed or oversized bodies become
+ * clear 4xx errors.
+ */
 export async function readJsonBody(request: Request, maxBytes = 16_384): Promise<unknown> {
+  requireJsonContentType(request);
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes)
     throw new HttpError(413, "too_large", `The request body is over ${maxBytes} bytes.`);

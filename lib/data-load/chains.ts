@@ -2,7 +2,13 @@ import "server-only";
 import { z } from "zod";
 import { ChainAbortedError, defineChain, errorMessage } from "@/lib/chains";
 import { LoadFileError, openCsvStream, readSalesCsv } from "./parse";
-import { finishDataLoad, LOAD_DATA_CHAIN, storeBatch } from "./queries";
+import {
+  finishDataLoad,
+  LOAD_DATA_CHAIN,
+  removeLoadedRows,
+  storeBatch,
+  sweepAbandonedLoads,
+} from "./queries";
 import type { SalesRow } from "./rules";
 
 /** Rows inserted per statement (and per progress report). */
@@ -17,6 +23,10 @@ const loadInput = z.object({
   rowsRejected: z.number().int().min(0).optional(),
 });
 export type LoadDataState = z.infer<typeof loadInput>;
+
+/** What users read when a load failed for a reason of the server's (details in the log). */
+export const LOAD_FAILED =
+  "The file could not be loaded because of a server problem; nothing of it was kept. Try again.";
 
 const processedMessage = (n: number) => `${n.toLocaleString("en-US")} rows processed`;
 
@@ -40,25 +50,32 @@ export const loadDataBackground = defineChain<LoadDataState>({
         const { state } = ctx;
         let processed = 0;
         try {
+          // A rerun (its worker died) starts over; loads abandoned by dead workers are cleaned up.
+          await sweepAbandonedLoads(ctx.db);
+          await removeLoadedRows({ loadId: state.loadId }, ctx.db);
           const [file] = await ctx.files();
           if (!file) throw new LoadFileError("The uploaded file is missing from this execution.");
           const { stream, csvName } = await openCsvStream(file);
           ctx.setStatus(`Reading ${csvName}`);
           ctx.setProgress(0);
           let rows: SalesRow[] = [];
+          let lines: { line: number; raw: string }[] = [];
           let rejects: { line: number; raw: string; reason: string }[] = [];
           const flush = async () => {
-            await storeBatch({ loadId: state.loadId, rows, rejects }, ctx.db);
+            await storeBatch({ loadId: state.loadId, rows, rejects, lines }, ctx.db);
             processed += rows.length + rejects.length;
             rows = [];
+            lines = [];
             rejects = [];
             ctx.setProgress(processed);
             ctx.setStatus(processedMessage(processed));
           };
           try {
             for await (const item of readSalesCsv(stream)) {
-              if ("row" in item) rows.push(item.row);
-              else rejects.push(item);
+              if ("row" in item) {
+                rows.push(item.row);
+                lines.push({ line: item.line, raw: item.raw });
+              } else rejects.push(item);
               if (rows.length + rejects.length >= BATCH_SIZE) {
                 ctx.throwIfAborted();
                 await flush();
@@ -70,15 +87,20 @@ export const loadDataBackground = defineChain<LoadDataState>({
             stream.destroy();
           }
         } catch (error) {
-          const result = await finishDataLoad(
-            {
-              loadId: state.loadId,
-              error: error instanceof ChainAbortedError ? "Aborted" : errorMessage(error),
-            },
-            ctx.db,
+          // All or nothing: a failed or aborted load keeps none of its rows. Users read a plain
+          // sentence; driver or SQL text goes to the log only.
+          const aborted = error instanceof ChainAbortedError;
+          const known = error instanceof LoadFileError;
+          if (!aborted && !known) console.error(`[data-load] load ${state.loadId} failed`, error);
+          const message = aborted ? "Aborted" : known ? error.message : LOAD_FAILED;
+          await removeLoadedRows({ loadId: state.loadId }, ctx.db).catch((cleanup) =>
+            console.error(`[data-load] load ${state.loadId}: removing its rows failed`, cleanup),
           );
-          Object.assign(state, result, { rowsProcessed: processed });
-          throw error;
+          const result = await finishDataLoad({ loadId: state.loadId, error: message }, ctx.db).catch(
+            () => null,
+          );
+          Object.assign(state, result ?? {}, { rowsProcessed: processed });
+          throw aborted || known ? error : new LoadFileError(LOAD_FAILED);
         }
         state.rowsProcessed = processed;
       },

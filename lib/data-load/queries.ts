@@ -1,5 +1,5 @@
 import "server-only";
-import { count, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { type Executor, getDb, queryRows } from "@/db/client";
 import { dataLoadRejects, dataLoads, sales } from "@/db/schema";
 import { type ExecutionStatus, type ExecutionView, listExecutions } from "@/lib/chains";
@@ -26,21 +26,36 @@ export async function setDataLoadExecution(
   await db.update(dataLoads).set({ executionId }).where(eq(dataLoads.id, loadId));
 }
 
-/** Stores one batch: loaded rows, rejected rows with reasons, and the running counts — atomically. */
-export async function storeBatch(
-  {
-    loadId,
-    rows,
-    rejects,
-  }: { loadId: number; rows: SalesRow[]; rejects: { line: number; raw: string; reason: string }[] },
-  db: Executor = getDb(),
+type Reject = { line: number; raw: string; reason: string };
+
+/** Text that can be stored as-is: control characters (a NUL fails in PostgreSQL) shown as escapes. */
+const printable = (value: string) =>
+  Array.from(value, (char) => {
+    const code = char.charCodeAt(0);
+    // Tabs stay; other controls become \xNN (a NUL would fail in PostgreSQL).
+    return (code < 0x20 && char !== "\t") || code === 0x7f
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : char;
+  }).join("");
+
+/** The reason a row the database refused is listed with; the driver's own text goes to the log only. */
+export const ROW_NOT_STORED = "This row could not be stored (a value the database refused).";
+
+async function insertBatch(
+  { loadId, rows, rejects }: { loadId: number; rows: SalesRow[]; rejects: Reject[] },
+  db: Executor,
 ): Promise<void> {
   await db.transaction(async (tx) => {
     if (rows.length > 0) await tx.insert(sales).values(rows.map((row) => ({ ...row, loadId })));
     if (rejects.length > 0) {
-      await tx
-        .insert(dataLoadRejects)
-        .values(rejects.map((reject) => ({ ...reject, reason: reject.reason.slice(0, 1000), loadId })));
+      await tx.insert(dataLoadRejects).values(
+        rejects.map((reject) => ({
+          line: reject.line,
+          raw: printable(reject.raw),
+          reason: printable(reject.reason).slice(0, 1000),
+          loadId,
+        })),
+      );
     }
     await tx
       .update(dataLoads)
@@ -50,6 +65,83 @@ export async function storeBatch(
       })
       .where(eq(dataLoads.id, loadId));
   });
+}
+
+/**
+ * Stores one batch: loaded rows, rejected rows with reasons, and the running counts — atomically. When
+ * the database refuses the batch, each row is tried alone: the ones it still refuses are listed as
+ * rejected with a plain reason and the load goes on. A lost connection fails every row alike and is
+ * thrown (the load then fails as a whole).
+ */
+export async function storeBatch(
+  {
+    loadId,
+    rows,
+    rejects,
+    lines = [],
+  }: { loadId: number; rows: SalesRow[]; rejects: Reject[]; lines?: { line: number; raw: string }[] },
+  db: Executor = getDb(),
+): Promise<void> {
+  try {
+    await insertBatch({ loadId, rows, rejects }, db);
+    return;
+  } catch (error) {
+    if (rows.length <= 1 && rejects.length === 0) throw error;
+    console.error(`[data-load] load ${loadId}: a batch was refused; storing its rows one by one`, error);
+  }
+  const refused: Reject[] = [...rejects];
+  let stored = 0;
+  for (const [index, row] of rows.entries()) {
+    try {
+      await insertBatch({ loadId, rows: [row], rejects: [] }, db);
+      stored += 1;
+    } catch (error) {
+      console.error(`[data-load] load ${loadId}: row refused`, error);
+      const at = lines[index] ?? { line: 0, raw: "" };
+      refused.push({ ...at, reason: ROW_NOT_STORED });
+    }
+  }
+  // Every row refused alone too: the database itself is failing, not the rows.
+  if (stored === 0 && rows.length > 1) throw new Error(`load ${loadId}: the database refused every row`);
+  if (refused.length > 0) await insertBatch({ loadId, rows: [], rejects: refused }, db);
+}
+
+/** Removes what a load stored so far: before a (re)start, and when it fails or is aborted. */
+export async function removeLoadedRows(
+  { loadId }: { loadId: number },
+  db: Executor = getDb(),
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.delete(sales).where(eq(sales.loadId, loadId));
+    await tx.delete(dataLoadRejects).where(eq(dataLoadRejects.loadId, loadId));
+    await tx.update(dataLoads).set({ rowsLoaded: 0, rowsRejected: 0 }).where(eq(dataLoads.id, loadId));
+  });
+}
+
+/** What users read when a load's worker stopped before it finished. */
+export const INTERRUPTED_LOAD =
+  "The load was interrupted before it finished; nothing of it was kept. Upload the file again.";
+
+/**
+ * Loads whose execution ended without them finishing (a killed worker, a lost connection): their rows
+ * are removed and they are marked failed. Safe to run at any time; runs before each load.
+ */
+export async function sweepAbandonedLoads(db: Executor = getDb()): Promise<number> {
+  const abandoned = await queryRows<{ id: number }>(
+    db,
+    sql`select l.id from data_loads l left join executions e on e.id = l.execution_id
+        where l.finished_at is null
+          and (e.id is null and l.created_at < clock_timestamp() - interval '1 minute'
+               or e.status in ('SUCCESS', 'FAILED', 'ABORTED'))`,
+  );
+  for (const { id } of abandoned) {
+    await removeLoadedRows({ loadId: id }, db);
+    await db
+      .update(dataLoads)
+      .set({ finishedAt: sql`clock_timestamp()`, error: INTERRUPTED_LOAD })
+      .where(and(eq(dataLoads.id, id), isNull(dataLoads.finishedAt)));
+  }
+  return abandoned.length;
 }
 
 export async function finishDataLoad(
@@ -143,25 +235,41 @@ export async function listRejects({ loadId }: { loadId: number }, db: Executor =
 
 export const SALES_PAGE_SIZE = 15;
 
+/** Only rows of loads that finished without error are data: a load is all-or-nothing. */
+const ofCompletedLoads = inArray(
+  sales.loadId,
+  sql`(select id from data_loads where finished_at is not null and error is null)`,
+);
+
 export async function getSalesPage({ page }: { page: number }, db: Executor = getDb()) {
-  const [total] = await db.select({ value: count() }).from(sales);
+  const [total] = await db.select({ value: count() }).from(sales).where(ofCompletedLoads);
   const rows = total?.value ?? 0;
   const pages = Math.max(1, Math.ceil(rows / SALES_PAGE_SIZE));
   const current = Math.min(Math.max(1, page), pages);
   const data = await db
     .select()
     .from(sales)
+    .where(ofCompletedLoads)
     .orderBy(desc(sales.id))
     .limit(SALES_PAGE_SIZE)
     .offset((current - 1) * SALES_PAGE_SIZE);
   return { rows: data, total: rows, page: current, pages };
 }
 
-/** "Clear data": empties the sales table. The loads' history (counts, rejected rows) stays. */
-export async function clearSales(db: Executor = getDb()): Promise<number> {
+/**
+ * "Clear data": removes the sales rows of the user's own loads, or everybody's for an administrator.
+ * The loads' history (counts, rejected rows) stays.
+ */
+export async function clearSales(
+  { userId }: { userId: number | "all" },
+  db: Executor = getDb(),
+): Promise<number> {
   const [row] = await queryRows<{ n: number }>(
     db,
-    sql`with gone as (delete from sales returning 1) select count(*)::int as n from gone`,
+    userId === "all"
+      ? sql`with gone as (delete from sales returning 1) select count(*)::int as n from gone`
+      : sql`with gone as (delete from sales where load_id in (select id from data_loads where user_id = ${userId})
+              returning 1) select count(*)::int as n from gone`,
   );
   return row?.n ?? 0;
 }

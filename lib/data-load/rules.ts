@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hasControlCharacters } from "@/lib/text";
 
 /** Limits of an upload, shared by the form (hints) and the server (the real check). */
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;
@@ -30,7 +31,9 @@ const text = (label: string) =>
     .string()
     .trim()
     .min(1, { message: `${label} is empty` })
-    .max(100, { message: `${label} is longer than 100 characters` });
+    .max(100, { message: `${label} is longer than 100 characters` })
+    // A NUL (or any control character) would fail in PostgreSQL: the row is rejected, the load goes on.
+    .refine((value) => !hasControlCharacters(value), { message: `${label} contains control characters` });
 
 /** Decimal amount with at most two decimals, to integer cents. */
 const cents = (label: string, { negative = false } = {}) =>

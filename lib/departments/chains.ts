@@ -181,8 +181,14 @@ export const saveAndProcess = defineChain<SaveAndProcessState>({
           name: "Save the department",
           when: ok,
           async run({ state, db }) {
-            if (!(await updateDepartment(state, db)))
-              state.error = `Department ${state.deptno} does not exist.`;
+            try {
+              if (!(await updateDepartment(state, db)))
+                state.error = `Department ${state.deptno} does not exist.`;
+            } catch (error) {
+              // Whatever failed, the registration is undone below: the department never stays locked.
+              console.error(`[departments] saving department ${state.deptno} failed`, error);
+              state.error = `Department ${state.deptno} could not be saved. Try again in a moment.`;
+            }
           },
         },
         {
@@ -208,10 +214,14 @@ export const saveAndProcess = defineChain<SaveAndProcessState>({
               });
             } catch (error) {
               if (error instanceof ChainAbortedError) throw error;
+              // The user sees a plain sentence; driver or SQL text goes to the log only.
+              if (!(error instanceof ExecutionLimitError)) {
+                console.error(`[departments] submitting department ${state.deptno} failed`, error);
+              }
               state.error =
                 error instanceof ExecutionLimitError
                   ? error.message
-                  : `Department ${state.deptno} could not be submitted for processing: ${errorMessage(error)}`;
+                  : `Department ${state.deptno} could not be submitted for processing. Try again in a moment.`;
             }
           },
         },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { singleLineText } from "@/lib/text";
 
 /** Shared by the edit dialog (hints) and the server actions (the real check). */
 export const deptnoSchema = z.coerce
@@ -7,13 +8,9 @@ export const deptnoSchema = z.coerce
   .min(1, { message: "Choose a department." })
   .max(9999, { message: "Choose a department." });
 
+/** Stored upper-case: the limit is checked on that form (control characters refused first). */
 const name = (label: string, max: number) =>
-  z
-    .string({ message: `${label} is required.` })
-    .trim()
-    .min(1, { message: `${label} is required.` })
-    .max(max, { message: `${label} must be at most ${max} characters.` })
-    .transform((value) => value.toUpperCase());
+  singleLineText({ label, max, transform: (value) => value.toUpperCase() });
 
 export const departmentSchema = z.object({
   deptno: deptnoSchema,

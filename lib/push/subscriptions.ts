@@ -41,7 +41,17 @@ export const subscriptionInputSchema = z.object({
 
 export type SubscriptionInput = z.infer<typeof subscriptionInputSchema>;
 
-export class SubscriptionRefused extends Error {}
+export class SubscriptionRefused extends Error {
+  constructor(
+    message: string,
+    readonly code: "endpoint_refused" | "endpoint_taken" = "endpoint_refused",
+  ) {
+    super(message);
+  }
+}
+
+/** Devices one user may have; a new one beyond replaces their oldest (a cap on abuse, SPEC H8). */
+export const MAX_DEVICES_PER_USER = 20;
 
 /**
  * Stores (or moves to this user) a device's subscription. The endpoint must be on the push-service
@@ -62,20 +72,38 @@ export async function saveSubscription(
     userAgent: agent,
     deviceLabel: deviceLabel(agent),
   };
-  if (input.oldEndpoint && input.oldEndpoint !== input.endpoint) {
-    await db
-      .delete(pushSubscriptions)
-      .where(and(eq(pushSubscriptions.endpoint, input.oldEndpoint), eq(pushSubscriptions.userId, userId)));
-  }
-  const [row] = await db
-    .insert(pushSubscriptions)
-    .values(values)
-    .onConflictDoUpdate({
-      target: pushSubscriptions.endpoint,
-      set: { ...values, lastError: null, lastFailureAt: null, createdAt: sql`now()` },
-    })
-    .returning();
-  return row!;
+  return db.transaction(async (tx) => {
+    if (input.oldEndpoint && input.oldEndpoint !== input.endpoint) {
+      await tx
+        .delete(pushSubscriptions)
+        .where(and(eq(pushSubscriptions.endpoint, input.oldEndpoint), eq(pushSubscriptions.userId, userId)));
+    }
+    // A known endpoint moves to this user only with the same keys: the same browser, signed in as
+    // someone else, re-subscribes cleanly; somebody who merely learnt the endpoint cannot take it over.
+    const [row] = await tx
+      .insert(pushSubscriptions)
+      .values(values)
+      .onConflictDoUpdate({
+        target: pushSubscriptions.endpoint,
+        set: { ...values, lastError: null, lastFailureAt: null, createdAt: sql`now()` },
+        setWhere: and(
+          eq(pushSubscriptions.p256dh, input.keys.p256dh),
+          eq(pushSubscriptions.auth, input.keys.auth),
+        ),
+      })
+      .returning();
+    if (!row) {
+      throw new SubscriptionRefused(
+        "This push endpoint is already registered with other keys. Turn notifications off and on again on this device.",
+        "endpoint_taken",
+      );
+    }
+    // Past the cap the oldest devices of this user go.
+    await tx.execute(sql`delete from push_subscriptions where id in (
+        select id from push_subscriptions where user_id = ${userId}
+        order by created_at desc, id desc offset ${MAX_DEVICES_PER_USER})`);
+    return row;
+  });
 }
 
 export async function deleteSubscriptionByEndpoint(

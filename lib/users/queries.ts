@@ -19,3 +19,11 @@ export async function getUserByUsername(
     .limit(1);
   return user ?? null;
 }
+
+/** Every user, for administrators (no password hashes). */
+export function listUsers(db: Executor = getDb()) {
+  return db
+    .select({ id: users.id, username: users.username, displayName: users.displayName, role: users.role })
+    .from(users)
+    .orderBy(users.username);
+}

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AccountSecurity } from "@/components/auth/account-security";
 import { requireUser } from "@/lib/auth/guards";
 
 export const metadata: Metadata = { title: "Settings" };
@@ -19,6 +20,7 @@ export default async function SettingsPage() {
           </Link>
         </li>
       </ul>
+      <AccountSecurity />
     </section>
   );
 }

@@ -1,12 +1,16 @@
 import { NextResponse } from "next/server";
 import { apiRoute, HttpError, requireApiUser } from "@/lib/auth/api";
 import { getSessionId } from "@/lib/auth/guards";
+import { requireSameOrigin } from "@/lib/auth/origin";
 import { ExecutionLimitError } from "@/lib/chains";
 import { listDataLoads } from "@/lib/data-load/queries";
 import { formatBytes, MAX_UPLOAD_BYTES } from "@/lib/data-load/rules";
 import { submitDataLoad } from "@/lib/data-load/submit";
+import { singleLineText } from "@/lib/text";
 
 export const dynamic = "force-dynamic";
+/** A NUL or newline in a file name used to reach PostgreSQL (a 500): refused with a field error. */
+const uploadNameSchema = singleLineText({ label: "The file name", max: 200 });
 const noStore = { "Cache-Control": "no-store" };
 
 /** Live data of /data-load: the signed-in user's recent loads with their status and rejected rows. */
@@ -18,6 +22,7 @@ export const GET = apiRoute(async () => {
 
 /** Upload (multipart, field "file"): checked here, then loaded by the "Load Data Background" chain. */
 export const POST = apiRoute(async (request: Request) => {
+  requireSameOrigin(request);
   const user = await requireApiUser();
   const declared = Number(request.headers.get("content-length") ?? 0);
   const tooBig = `The file is too big; files up to ${formatBytes(MAX_UPLOAD_BYTES)} can be loaded.`;
@@ -34,6 +39,11 @@ export const POST = apiRoute(async (request: Request) => {
       file: ["Choose a file."],
     });
   }
+  const fileName = uploadNameSchema.safeParse(file.name);
+  if (!fileName.success) {
+    const message = fileName.error.issues[0]?.message ?? "The file name is not valid.";
+    throw new HttpError(400, "invalid_input", message, { file: [message] });
+  }
   if (file.size > MAX_UPLOAD_BYTES) {
     throw new HttpError(
       413,
@@ -45,7 +55,7 @@ export const POST = apiRoute(async (request: Request) => {
     const result = await submitDataLoad({
       user: { id: user.id, username: user.username },
       session: await getSessionId(),
-      name: file.name.slice(0, 200),
+      name: fileName.data,
       contentType: file.type || undefined,
       data: new Uint8Array(await file.arrayBuffer()),
     });

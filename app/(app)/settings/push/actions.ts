@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { type ActionResult, authorizedAction } from "@/lib/auth/action";
+import { consumeTestSend } from "@/lib/auth/throttle";
 import { idSchema } from "@/lib/id-schema";
 import { PushInputError, sendPushNotification } from "@/lib/push/send";
 import { deleteSubscriptionById } from "@/lib/push/subscriptions";
@@ -19,6 +20,8 @@ export const removeDeviceAction = authorizedAction(
 export const sendTestNotificationAction = authorizedAction(
   { schema: z.object({}) },
   async (_input, user): Promise<ActionResult<{ queued: number }>> => {
+    const wait = await consumeTestSend({ userId: user.id });
+    if (wait > 0) return { ok: false, error: `Too many test notifications — try again in ${wait} s.` };
     try {
       const { queued } = await sendPushNotification({
         userName: user.username,

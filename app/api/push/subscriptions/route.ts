@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
 import { apiRoute, HttpError, parseOrThrow, requireApiUser } from "@/lib/auth/api";
+import { requireSameOrigin } from "@/lib/auth/origin";
 import { readJsonBody } from "@/lib/auth/read-json";
 import {
   deleteSubscriptionByEndpoint,
@@ -14,6 +15,7 @@ export const dynamic = "force-dynamic";
 
 /** Saves this device's subscription for the signed-in user (enable, or the service worker's renewal). */
 export const POST = apiRoute(async (request: Request) => {
+  requireSameOrigin(request);
   const user = await requireApiUser();
   const input = parseOrThrow(subscriptionInputSchema, await readJsonBody(request));
   try {
@@ -24,7 +26,9 @@ export const POST = apiRoute(async (request: Request) => {
     });
     return NextResponse.json({ ok: true, id: saved.id, deviceLabel: saved.deviceLabel }, { status: 201 });
   } catch (error) {
-    if (error instanceof SubscriptionRefused) throw new HttpError(400, "endpoint_refused", error.message);
+    if (error instanceof SubscriptionRefused) {
+      throw new HttpError(error.code === "endpoint_taken" ? 409 : 400, error.code, error.message);
+    }
     throw error;
   }
 });
@@ -33,6 +37,7 @@ const deleteSchema = z.object({ endpoint: endpointSchema });
 
 /** Removes this device's subscription (disable). Only the user's own rows can match. */
 export const DELETE = apiRoute(async (request: Request) => {
+  requireSameOrigin(request);
   const user = await requireApiUser();
   const { endpoint } = parseOrThrow(deleteSchema, await readJsonBody(request));
   const removed = await deleteSubscriptionByEndpoint({ userId: user.id, endpoint });

@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import { apiRoute, HttpError, parseOrThrow, requireApiUser } from "@/lib/auth/api";
+import { requireSameOrigin } from "@/lib/auth/origin";
 import { DecisionError, decideReimbursement } from "@/lib/reimbursements/queries";
 import { decisionSchema } from "@/lib/reimbursements/schemas";
 
@@ -13,10 +14,7 @@ const statusFor = { not_found: 404, already_decided: 409, own_claim: 403 } as co
  */
 export const POST = apiRoute(
   async (request: Request, { params }: { params: Promise<{ taskId: string; decision: string }> }) => {
-    const origin = request.headers.get("origin");
-    if (origin && origin !== new URL(request.url).origin) {
-      throw new HttpError(403, "cross_origin", "Decisions are only accepted from this app.");
-    }
+    requireSameOrigin(request);
     const user = await requireApiUser("approver");
     const { taskId, decision } = parseOrThrow(decisionSchema, await params);
     try {
