@@ -175,6 +175,8 @@ interface BiDiConnection {
 
 /** Signs in through the real form, as a person does. */
 export async function signIn(page: Page, username: string, callbackPath = "/"): Promise<void> {
+  // Background tabs get no animation frames, which puppeteer's locators wait for: act in the front tab.
+  await page.bringToFront();
   await page.goto(`${APP}/signin?callbackUrl=${encodeURIComponent(callbackPath)}`);
   await page.locator("input[name=username]").fill(username);
   await page.locator("input[name=password]").fill(DEMO_PASSWORD);
@@ -233,8 +235,10 @@ export async function clickAlert(world: World, title: string): Promise<void> {
     const rect = label.getBoundingClientRect();
     const x = rect.left + Math.min(10, rect.width / 2);
     const y = rect.top + rect.height / 2;
-    w.windowUtils.synthesizeMouseEvent("mousedown", x, y, 0, 1, 0);
-    w.windowUtils.synthesizeMouseEvent("mouseup", x, y, 0, 1, 0);
+    // Window.synthesizeMouseEvent (chrome only) goes through the widget layer like a person's click.
+    for (const type of ["mousedown", "mouseup"]) {
+      w.synthesizeMouseEvent(type, x, y, { button: 0, clickCount: 1 }, { isDOMEventSynthesized: false });
+    }
     return true;
   `);
   if (!clicked) throw new Error(`no notification titled "${title}" is showing`);
