@@ -8,7 +8,6 @@ import {
   APP,
   clickAlert,
   closeAlerts,
-  DEMO_PASSWORD,
   eventually,
   type ShownAlert,
   shownAlerts,
@@ -35,6 +34,14 @@ async function switchState(page: Page): Promise<string | null> {
   );
 }
 
+/** The endpoint of this page's push subscription, as Firefox's PushManager reports it. */
+function currentEndpoint(page: Page): Promise<string | null> {
+  return page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    return (await registration.pushManager.getSubscription())?.endpoint ?? null;
+  });
+}
+
 /** Turns push on for this page's user with Firefox's real PushManager; returns the new endpoint. */
 async function enablePush(page: Page): Promise<string> {
   await page.bringToFront();
@@ -45,48 +52,9 @@ async function enablePush(page: Page): Promise<string> {
   await eventually("the switch to turn on", async () => (await switchState(page)) === "true");
   const registration = world.push.registrations[before];
   assert.ok(registration, "Firefox registered a channel at the push service");
-  const endpoint = await page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
-    return (await registration.pushManager.getSubscription())?.endpoint ?? null;
-  });
+  const endpoint = await currentEndpoint(page);
   assert.equal(endpoint, registration.endpoint, "the page's subscription is the one Firefox registered");
   return registration.endpoint;
-}
-
-/** A session for API calls as `username` (what a second device of that person does over HTTP). */
-async function apiSession(username: string) {
-  const jar: string[] = [];
-  const call = async (
-    method: string,
-    path: string,
-    init: { form?: Record<string, string>; json?: unknown } = {},
-  ) => {
-    const headers: Record<string, string> = { cookie: jar.join("; "), origin: APP };
-    let body: string | undefined;
-    if (init.form) {
-      headers["content-type"] = "application/x-www-form-urlencoded";
-      body = new URLSearchParams(init.form).toString();
-    } else if (init.json !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(init.json);
-    }
-    const response = await fetch(`${APP}${path}`, { method, headers, body, redirect: "manual" });
-    for (const cookie of response.headers.getSetCookie()) {
-      const pair = cookie.split(";")[0]!;
-      const name = pair.split("=")[0];
-      const existing = jar.findIndex((entry) => entry.startsWith(`${name}=`));
-      if (existing >= 0) jar.splice(existing, 1);
-      jar.push(pair);
-    }
-    return response;
-  };
-  const { csrfToken } = (await (await call("GET", "/api/auth/csrf")).json()) as { csrfToken: string };
-  const signedIn = await call("POST", "/api/auth/callback/credentials", {
-    form: { csrfToken, username, password: DEMO_PASSWORD, callbackUrl: "/" },
-  });
-  assert.equal(signedIn.status, 302, `sign-in of ${username}`);
-  assert.doesNotMatch(signedIn.headers.get("location") ?? "", /error/);
-  return call;
 }
 
 function alertTitled(title: string, text?: string) {
@@ -123,6 +91,11 @@ async function decide(page: Page, reimbursementId: number, decision: "Approve" |
 
 async function claimDetails(page: Page): Promise<string> {
   return page.$eval("dl", (dl) => dl.textContent ?? "");
+}
+
+/** `page` if it is still open, else a new tab in bo's (default) context. */
+async function pageOf(page: Page): Promise<Page> {
+  return page.isClosed() ? world.browser.newPage() : page;
 }
 
 /** A page of any context whose URL is `url`. */
@@ -218,5 +191,82 @@ describe("push in Firefox's own push stack", () => {
     await clickAlert(world, "Reimbursement Rejected");
     bo = await pageAt(`${APP}/reimbursements/${id}`);
     await eventually("the claim to show REJECTED", async () => (await claimDetails(bo)).includes("REJECTED"));
+  });
+
+  test("the approver gets “New reimbursement claim”; its click opens the task, which pat approves", async () => {
+    await enablePush(pat);
+    const receipt = `Action Shop ${Date.now()}`;
+    bo = await pageOf(bo);
+    const id = await submitClaim(bo, "44.00", receipt);
+    await eventually(
+      "Firefox to show the approver's notification",
+      alertTitled("New reimbursement claim", `Claim for $44.00 from ${receipt} by BO`),
+    );
+    await clickAlert(world, "New reimbursement claim");
+    const queue = await eventually("pat's window at the task", async () =>
+      (await world.browser.pages()).find((page) => /\/approvals\?task=\d+$/.test(page.url())),
+    );
+    assert.equal(queue, pat, "pat's own window (his browser context) was navigated");
+    await decide(pat, id, "Approve");
+    await eventually(
+      "bo's notification",
+      alertTitled("Reimbursement Approved", `Your reimbursement of $44.00 from ${receipt} was approved.`),
+    );
+  });
+
+  test("pushsubscriptionchange: the push service forgets Firefox, our worker resubscribes and the server follows", async () => {
+    const old = world.push.registrationFor(boEndpoint);
+    assert.ok(old, "bo's subscription is registered");
+    world.push.renewUaidOnNextHello();
+    world.push.dropConnections();
+    // Firefox reconnects, gets a new UAID, drops its subscriptions and fires pushsubscriptionchange; our
+    // service worker subscribes again (a new channel) and posts the new endpoint with the old one.
+    await world.push.waitFor("Firefox's hello answered with a new UAID", () =>
+      world.push.hellos.find((hello) => hello.sent === old.uaid && hello.answered !== old.uaid),
+    );
+    bo = await pageOf(bo);
+    await bo.bringToFront();
+    await bo.goto(`${APP}/settings/push`);
+    const renewedEndpoint = await eventually("bo's renewed subscription", async () => {
+      const endpoint = await currentEndpoint(bo);
+      return endpoint && endpoint !== boEndpoint ? endpoint : null;
+    });
+    const renewed = world.push.registrationFor(renewedEndpoint);
+    assert.ok(renewed && renewed.uaid !== old.uaid, "registered under the new UAID");
+    await eventually("the server to know the renewed subscription", async () => {
+      await bo.reload();
+      await eventually("the switch to settle", async () => (await switchState(bo)) !== "disabled");
+      return (await switchState(bo)) === "true";
+    });
+    const devices = await bo.$$eval(".device", (items) => items.length);
+    assert.equal(devices, 1, "the old endpoint was replaced, not kept beside the new one");
+    boEndpoint = renewed.endpoint;
+
+    const id = await submitClaim(bo, "7.25", "Renewed Kiosk");
+    await decide(pat, id, "Approve");
+    await eventually(
+      "the notification through the renewed subscription",
+      alertTitled("Reimbursement Approved", "Your reimbursement of $7.25 from Renewed Kiosk was approved."),
+    );
+    assert.equal(world.push.deliveries.at(-1)?.channelID, renewed.channelID);
+  });
+
+  test("disable removes the device and unsubscribes at the push service", async () => {
+    bo = await pageOf(bo);
+    await bo.bringToFront();
+    await bo.goto(`${APP}/settings/push`);
+    await eventually("the switch to be on", async () => (await switchState(bo)) === "true");
+    const channel = world.push.registrationFor(boEndpoint)?.channelID;
+    await bo.locator(SWITCH).click();
+    await eventually("the switch to turn off", async () => (await switchState(bo)) === "false");
+    await bo.waitForSelector("::-p-text(No device has push notifications enabled yet.)");
+    await world.push.waitFor("Firefox's unregister", () =>
+      world.push.unregistrations.find((r) => r.channelID === channel),
+    );
+    const subscription = await bo.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      return registration.pushManager.getSubscription();
+    });
+    assert.equal(subscription, null);
   });
 });
