@@ -252,3 +252,39 @@ export function closeAlerts(world: World): Promise<number> {
     return windows.length;
   `);
 }
+
+/** The text of a claim's details (the `dl` of /reimbursements/<id>). */
+export function claimDetails(page: Page): Promise<string> {
+  return page.$eval("dl", (dl) => dl.textContent ?? "");
+}
+
+export interface RecordedAlert extends ShownAlert {
+  /** Date.now() when Firefox's notification window finished loading. */
+  shownAt: number;
+}
+
+/** From now on, records every notification window Firefox opens (chrome-side window listener). */
+export async function recordAlerts(world: World): Promise<void> {
+  await world.chrome(`
+    if (window.__recordedAlerts) return true;
+    window.__recordedAlerts = [];
+    Services.wm.addListener({
+      onOpenWindow(appWindow) {
+        const w = appWindow.docShell.domWindow;
+        w.addEventListener("load", () => {
+          if (w.document.documentElement.getAttribute("windowtype") !== "alert:alert") return;
+          // alert.js reads title and text from the window arguments (prefillAlertInfo).
+          window.__recordedAlerts.push({
+            title: String(w.arguments[1]), text: String(w.arguments[2]), source: "", shownAt: Date.now(),
+          });
+        }, { once: true });
+      },
+      onCloseWindow() {},
+    });
+    return true;
+  `);
+}
+
+export function recordedAlerts(world: World): Promise<RecordedAlert[]> {
+  return world.chrome<RecordedAlert[]>("return window.__recordedAlerts ?? [];");
+}

@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import type { Page } from "puppeteer-core";
 import {
   APP,
+  claimDetails,
   clickAlert,
   closeAlerts,
   eventually,
@@ -15,8 +16,7 @@ import {
   startWorld,
   type World,
 } from "./harness";
-
-const SWITCH = "button[role=switch]";
+import { currentEndpoint, decide, enablePush, SWITCH, submitClaim, switchState } from "./story";
 
 let world: World;
 
@@ -28,69 +28,11 @@ after(async () => {
   await world?.stop();
 });
 
-async function switchState(page: Page): Promise<string | null> {
-  return page.$eval(SWITCH, (button) =>
-    button.hasAttribute("disabled") ? "disabled" : button.getAttribute("aria-checked"),
-  );
-}
-
-/** The endpoint of this page's push subscription, as Firefox's PushManager reports it. */
-function currentEndpoint(page: Page): Promise<string | null> {
-  return page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
-    return (await registration.pushManager.getSubscription())?.endpoint ?? null;
-  });
-}
-
-/** Turns push on for this page's user with Firefox's real PushManager; returns the new endpoint. */
-async function enablePush(page: Page): Promise<string> {
-  await page.bringToFront();
-  await page.goto(`${APP}/settings/push`);
-  await eventually("the switch to be ready", async () => (await switchState(page)) === "false");
-  const before = world.push.registrations.length;
-  await page.locator(SWITCH).click();
-  await eventually("the switch to turn on", async () => (await switchState(page)) === "true");
-  const registration = world.push.registrations[before];
-  assert.ok(registration, "Firefox registered a channel at the push service");
-  const endpoint = await currentEndpoint(page);
-  assert.equal(endpoint, registration.endpoint, "the page's subscription is the one Firefox registered");
-  return registration.endpoint;
-}
-
 function alertTitled(title: string, text?: string) {
   return async () =>
     (await shownAlerts(world)).find(
       (alert: ShownAlert) => alert.title === title && (text === undefined || alert.text.includes(text)),
     );
-}
-
-async function submitClaim(page: Page, amount: string, receiptFrom: string): Promise<number> {
-  await page.bringToFront();
-  await page.goto(`${APP}/reimbursements`);
-  await page.locator("input[name=amount]").fill(amount);
-  await page.locator("input[name=receiptFrom]").fill(receiptFrom);
-  await page.locator("form:has(input[name=amount]) button[type=submit]").click();
-  await page.waitForSelector("::-p-text(Reimbursement request submitted.)");
-  return eventually("the claim in the history", () =>
-    page.evaluate((receipt) => {
-      const row = [...document.querySelectorAll("tr")].find((tr) => tr.textContent?.includes(receipt));
-      return Number(row?.querySelector("a")?.textContent) || null;
-    }, receiptFrom),
-  );
-}
-
-/** The approver's decision on the approval queue, as pat clicks it. */
-async function decide(page: Page, reimbursementId: number, decision: "Approve" | "Reject") {
-  await page.bringToFront();
-  await page.goto(`${APP}/approvals`);
-  await page
-    .locator(`li:has(a[href="/reimbursements/${reimbursementId}"]) button[aria-label^="${decision}:"]`)
-    .click();
-  await page.waitForSelector(`::-p-text(was ${decision === "Approve" ? "approved" : "rejected"}.)`);
-}
-
-async function claimDetails(page: Page): Promise<string> {
-  return page.$eval("dl", (dl) => dl.textContent ?? "");
 }
 
 /** `page` if it is still open, else a new tab in bo's (default) context. */
@@ -141,7 +83,7 @@ describe("push in Firefox's own push stack", () => {
 
   test("bo enables push; the switch stays on after a reload", async () => {
     await signIn(bo, "bo", "/settings/push");
-    boEndpoint = await enablePush(bo);
+    boEndpoint = await enablePush(world, bo);
     await bo.reload();
     await eventually(
       "the switch to show on after the reload",
@@ -194,7 +136,7 @@ describe("push in Firefox's own push stack", () => {
   });
 
   test("the approver gets “New reimbursement claim”; its click opens the task, which pat approves", async () => {
-    await enablePush(pat);
+    await enablePush(world, pat);
     const receipt = `Action Shop ${Date.now()}`;
     bo = await pageOf(bo);
     const id = await submitClaim(bo, "44.00", receipt);
