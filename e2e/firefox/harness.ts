@@ -7,6 +7,7 @@ import net from "node:net";
 import path from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { FirefoxPushService } from "../support/firefox-push-service";
+import { NotificationDaemon } from "../support/notification-daemon";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -95,6 +96,8 @@ export function firefoxPrefs(pushServerUrl: string): Record<string, unknown> {
 
 export interface World {
   push: FirefoxPushService;
+  /** The desktop's notification server, for Firefox's system alert backend (see useSystemAlerts). */
+  desktop: NotificationDaemon;
   browser: Browser;
   /** Runs `expression` (a chrome-privileged script) in Firefox's main browser window; returns its value. */
   chrome<T>(expression: string): Promise<T>;
@@ -111,6 +114,8 @@ export async function startWorld(): Promise<World> {
     started.push(pg.close);
     const push = await FirefoxPushService.start({ wsPort: PORTS.pushWs, httpsPort: PORTS.pushHttps });
     started.push(() => push.close());
+    const desktop = await NotificationDaemon.start();
+    started.push(() => desktop.stop());
     const app = spawn(process.execPath, [path.join(root, "e2e/support/serve.mjs")], {
       cwd: root,
       stdio: ["ignore", process.env.FIREFOX_APP_LOG ? "inherit" : "ignore", "inherit"],
@@ -138,7 +143,11 @@ export async function startWorld(): Promise<World> {
       // Chrome-privileged scripts: the only way to see and click Firefox's own notification windows.
       args: ["--remote-allow-system-access"],
       extraPrefsFirefox: firefoxPrefs(push.url),
-      env: { ...process.env, MOZ_DISABLE_NONLOCAL_CONNECTIONS: "1" },
+      env: {
+        ...process.env,
+        MOZ_DISABLE_NONLOCAL_CONNECTIONS: "1",
+        DBUS_SESSION_BUS_ADDRESS: desktop.busAddress,
+      },
     });
     await waitForHealthy(`${APP}/api/health`, app, 240_000);
     const browser = await browserStarting;
@@ -161,7 +170,7 @@ export async function startWorld(): Promise<World> {
       const value = result.result?.value;
       return (typeof value === "string" ? JSON.parse(value) : undefined) as T;
     };
-    return { push, browser, chrome, stop };
+    return { push, desktop, browser, chrome, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -287,4 +296,29 @@ export async function recordAlerts(world: World): Promise<void> {
 
 export function recordedAlerts(world: World): Promise<RecordedAlert[]> {
   return world.chrome<RecordedAlert[]>("return window.__recordedAlerts ?? [];");
+}
+
+/**
+ * Where Firefox shows notifications from now on: its own alert windows (the default here, as on a Linux
+ * desktop without a notification server) or the desktop's notification server over D-Bus (libnotify),
+ * which shows the action buttons.
+ */
+export async function useSystemAlerts(world: World, on: boolean): Promise<void> {
+  await world.chrome(`Services.prefs.setBoolPref("alerts.useSystemBackend", ${on}); return true;`);
+}
+
+/**
+ * Loads the page's document anew. Next.js' router may still be refreshing the page (router.refresh after a
+ * change) and turn an aborted refresh into a navigation of its own, which aborts the reload: wait for
+ * the network to settle first, and retry once when Firefox reports the reload as superseded.
+ */
+export async function reload(page: Page): Promise<void> {
+  await page.waitForNetworkIdle({ idleTime: 300, timeout: 10_000 }).catch(() => {});
+  try {
+    await page.reload();
+  } catch (error) {
+    if (!String(error).includes("NS_BINDING_ABORTED")) throw error;
+    await page.waitForNetworkIdle({ idleTime: 300, timeout: 10_000 }).catch(() => {});
+    await page.reload();
+  }
 }

@@ -10,10 +10,12 @@ import {
   clickAlert,
   closeAlerts,
   eventually,
+  reload,
   type ShownAlert,
   shownAlerts,
   signIn,
   startWorld,
+  useSystemAlerts,
   type World,
 } from "./harness";
 import { currentEndpoint, decide, enablePush, SWITCH, submitClaim, switchState } from "./story";
@@ -84,7 +86,7 @@ describe("push in Firefox's own push stack", () => {
   test("bo enables push; the switch stays on after a reload", async () => {
     await signIn(bo, "bo", "/settings/push");
     boEndpoint = await enablePush(world, bo);
-    await bo.reload();
+    await reload(bo);
     await eventually(
       "the switch to show on after the reload",
       async () => (await switchState(bo)) === "true",
@@ -156,6 +158,56 @@ describe("push in Firefox's own push stack", () => {
     );
   });
 
+  test("the approver's Approve and Reject buttons work in Firefox (desktop notification server)", async () => {
+    // Firefox's own alert windows show no buttons; on a desktop with a notification server (libnotify
+    // over D-Bus) it shows them, and a press comes back as ActionInvoked, as when a person clicks it.
+    await useSystemAlerts(world, true);
+    try {
+      const stamp = Date.now();
+      bo = await pageOf(bo);
+      const approveId = await submitClaim(bo, "31.00", `Button Shop A ${stamp}`);
+      const rejectId = await submitClaim(bo, "32.00", `Button Shop R ${stamp}`);
+      const claimNotification = (receipt: string) =>
+        eventually(`the desktop notification for ${receipt}`, async () =>
+          world.desktop.shown.find(
+            (n) => n.summary === "New reimbursement claim" && n.body.includes(receipt),
+          ),
+        );
+      const toApprove = await claimNotification(`Button Shop A ${stamp}`);
+      assert.deepEqual(toApprove.actions, [
+        "default",
+        "Activate",
+        "approve-moz",
+        "Approve",
+        "reject-moz",
+        "Reject",
+      ]);
+      world.desktop.pressAction(toApprove, "approve-moz");
+      await eventually("the service worker's confirmation", async () =>
+        world.desktop.shown.find(
+          (n) => n.summary === "Claim approved" && n.body.includes(`Button Shop A ${stamp}`),
+        ),
+      );
+      world.desktop.pressAction(await claimNotification(`Button Shop R ${stamp}`), "reject-moz");
+      await eventually("the service worker's confirmation", async () =>
+        world.desktop.shown.find(
+          (n) => n.summary === "Claim rejected" && n.body.includes(`Button Shop R ${stamp}`),
+        ),
+      );
+      for (const [id, status] of [
+        [approveId, "APPROVED"],
+        [rejectId, "REJECTED"],
+      ] as const) {
+        await bo.goto(`${APP}/reimbursements/${id}`);
+        const details = await claimDetails(bo);
+        assert.match(details, new RegExp(status));
+        assert.match(details, /PAT/);
+      }
+    } finally {
+      await useSystemAlerts(world, false);
+    }
+  });
+
   test("pushsubscriptionchange: the push service forgets Firefox, our worker resubscribes and the server follows", async () => {
     const old = world.push.registrationFor(boEndpoint);
     assert.ok(old, "bo's subscription is registered");
@@ -176,7 +228,7 @@ describe("push in Firefox's own push stack", () => {
     const renewed = world.push.registrationFor(renewedEndpoint);
     assert.ok(renewed && renewed.uaid !== old.uaid, "registered under the new UAID");
     await eventually("the server to know the renewed subscription", async () => {
-      await bo.reload();
+      await reload(bo);
       await eventually("the switch to settle", async () => (await switchState(bo)) !== "disabled");
       return (await switchState(bo)) === "true";
     });
