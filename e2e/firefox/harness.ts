@@ -308,17 +308,27 @@ export async function useSystemAlerts(world: World, on: boolean): Promise<void> 
 }
 
 /**
- * Loads the page's document anew. Next.js' router may still be refreshing the page (router.refresh after a
- * change) and turn an aborted refresh into a navigation of its own, which aborts the reload: wait for
- * the network to settle first, and retry once when Firefox reports the reload as superseded.
+ * Navigates like a person typing the address or reloading. Next.js' router may still be refreshing the
+ * page (router.refresh after a change) and turn that aborted refresh into a navigation of its own, which
+ * supersedes ours (NS_BINDING_ABORTED): wait for the network to settle first, and retry once.
  */
-export async function reload(page: Page): Promise<void> {
+async function settleThen(page: Page, navigate: () => Promise<unknown>): Promise<void> {
   await page.waitForNetworkIdle({ idleTime: 300, timeout: 10_000 }).catch(() => {});
   try {
-    await page.reload();
+    await navigate();
   } catch (error) {
     if (!String(error).includes("NS_BINDING_ABORTED")) throw error;
     await page.waitForNetworkIdle({ idleTime: 300, timeout: 10_000 }).catch(() => {});
-    await page.reload();
+    await navigate();
   }
+}
+
+export function reload(page: Page): Promise<void> {
+  return settleThen(page, () => page.reload());
+}
+
+/** Brings the page to the front and opens `path` of the app in it. */
+export async function open(page: Page, path: string): Promise<void> {
+  await page.bringToFront();
+  await settleThen(page, () => page.goto(`${APP}${path}`));
 }

@@ -10,6 +10,7 @@ import {
   clickAlert,
   closeAlerts,
   eventually,
+  open,
   reload,
   type ShownAlert,
   shownAlerts,
@@ -198,7 +199,7 @@ describe("push in Firefox's own push stack", () => {
         [approveId, "APPROVED"],
         [rejectId, "REJECTED"],
       ] as const) {
-        await bo.goto(`${APP}/reimbursements/${id}`);
+        await open(bo, `/reimbursements/${id}`);
         const details = await claimDetails(bo);
         assert.match(details, new RegExp(status));
         assert.match(details, /PAT/);
@@ -219,8 +220,7 @@ describe("push in Firefox's own push stack", () => {
       world.push.hellos.find((hello) => hello.sent === old.uaid && hello.answered !== old.uaid),
     );
     bo = await pageOf(bo);
-    await bo.bringToFront();
-    await bo.goto(`${APP}/settings/push`);
+    await open(bo, `/settings/push`);
     const renewedEndpoint = await eventually("bo's renewed subscription", async () => {
       const endpoint = await currentEndpoint(bo);
       return endpoint && endpoint !== boEndpoint ? endpoint : null;
@@ -245,10 +245,44 @@ describe("push in Firefox's own push stack", () => {
     assert.equal(world.push.deliveries.at(-1)?.channelID, renewed.channelID);
   });
 
+  test("after an administrator regenerates the VAPID key, Firefox's page resets and re-enables with the new key", async () => {
+    const old = world.push.registrationFor(boEndpoint);
+    assert.ok(old);
+    const admin = await (await world.browser.createBrowserContext()).newPage();
+    await signIn(admin, "admin", "/admin/push-queue");
+    await admin.locator("button.button-danger::-p-text(Regenerate credentials)").click();
+    await admin.locator("dialog input").fill("REGENERATE");
+    await admin.locator("dialog button[type=submit]").click();
+    await admin.waitForSelector("::-p-text(New credentials created.)");
+    await admin.close();
+
+    // The page compares the subscription's applicationServerKey (PushSubscription.options) with the
+    // server's: Firefox must report it for the stale subscription to be noticed and dropped.
+    bo = await pageOf(bo);
+    await open(bo, `/settings/push`);
+    await bo.waitForSelector("::-p-text(Push notifications were reset for all devices.)");
+    assert.equal(await switchState(bo), "false");
+    await world.push.waitFor("Firefox's unregister of the stale channel", () =>
+      world.push.unregistrations.find((r) => r.channelID === old.channelID),
+    );
+    boEndpoint = await enablePush(world, bo);
+    const renewed = world.push.registrationFor(boEndpoint);
+    assert.ok(
+      renewed && renewed.applicationServerKey !== old.applicationServerKey,
+      "subscribed with the new key",
+    );
+
+    const id = await submitClaim(bo, "3.50", "New Key Cafe");
+    await decide(pat, id, "Approve");
+    await eventually(
+      "the notification signed with the new key",
+      alertTitled("Reimbursement Approved", "Your reimbursement of $3.50 from New Key Cafe was approved."),
+    );
+  });
+
   test("disable removes the device and unsubscribes at the push service", async () => {
     bo = await pageOf(bo);
-    await bo.bringToFront();
-    await bo.goto(`${APP}/settings/push`);
+    await open(bo, `/settings/push`);
     await eventually("the switch to be on", async () => (await switchState(bo)) === "true");
     const channel = world.push.registrationFor(boEndpoint)?.channelID;
     await bo.locator(SWITCH).click();

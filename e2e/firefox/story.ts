@@ -1,7 +1,7 @@
 // The steps of the reimbursement story in Firefox, shared by the Firefox tests and bench/firefox-latency.ts.
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { APP, eventually, type World } from "./harness";
+import { eventually, open, type World } from "./harness";
 
 export const SWITCH = "button[role=switch]";
 
@@ -21,8 +21,7 @@ export function currentEndpoint(page: Page): Promise<string | null> {
 
 /** Turns push on for this page's user with Firefox's real PushManager; returns the new endpoint. */
 export async function enablePush(world: World, page: Page): Promise<string> {
-  await page.bringToFront();
-  await page.goto(`${APP}/settings/push`);
+  await open(page, `/settings/push`);
   await eventually("the switch to be ready", async () => (await switchState(page)) === "false");
   const before = world.push.registrations.length;
   await page.locator(SWITCH).click();
@@ -35,8 +34,7 @@ export async function enablePush(world: World, page: Page): Promise<string> {
 }
 
 export async function submitClaim(page: Page, amount: string, receiptFrom: string): Promise<number> {
-  await page.bringToFront();
-  await page.goto(`${APP}/reimbursements`);
+  await open(page, `/reimbursements`);
   await page.locator("input[name=amount]").fill(amount);
   await page.locator("input[name=receiptFrom]").fill(receiptFrom);
   await page.locator("form:has(input[name=amount]) button[type=submit]").click();
@@ -56,8 +54,7 @@ export async function decide(
   decision: "Approve" | "Reject",
   onClick?: () => void,
 ) {
-  await page.bringToFront();
-  await page.goto(`${APP}/approvals`);
+  await open(page, `/approvals`);
   const button = await page.waitForSelector(
     `li:has(a[href="/reimbursements/${reimbursementId}"]) button[aria-label^="${decision}:"]:not([disabled])`,
   );
