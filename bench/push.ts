@@ -91,7 +91,7 @@ async function drainWithWorkerProcesses(db: Db, databaseUrl: string, processes: 
         await startProcess(
           `npm run worker ${i + 1}`,
           process.execPath,
-          ["--conditions=react-server", "--import", "tsx", "lib/worker/cli.ts"],
+          ["--conditions=react-server", "--import", "tsx", "lib/runtime/worker-cli.ts"],
           {
             env: {
               ...process.env,

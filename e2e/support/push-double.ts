@@ -41,6 +41,26 @@ interface Stored extends DoubleSubscription {
   ecdh: ReturnType<typeof createECDH>;
 }
 
+/**
+ * A subscription whose private key lives in a real browser (e2e/support/firefox-push-service.ts): the
+ * double runs every check it can without the key, answers as scripted, and hands an accepted body on.
+ */
+export interface Relay {
+  applicationServerKey: string;
+  deliver(body: Buffer, headers: ReceivedMessage["headers"]): void;
+}
+
+/** RFC 8188 §2.1 / RFC 8291 §4 header of an aes128gcm body: why it is malformed, or null. */
+export function aes128gcmHeaderProblem(body: Buffer): string | null {
+  // salt (16) | record size (4) | key id length (1) | key id (the sender's ephemeral P-256 key, 65)
+  if (body.length < 21 + 65 + 17) return "body is too short for an aes128gcm record";
+  const recordSize = body.readUInt32BE(16);
+  if (recordSize < 18) return "aes128gcm record size must be at least 18";
+  if (body[20] !== 65 || body[21] !== 0x04) return "aes128gcm key id must be an uncompressed P-256 key";
+  if (body.length - 86 > recordSize) return "web push messages must fit in one aes128gcm record";
+  return null;
+}
+
 const b64url = (buffer: Buffer) => buffer.toString("base64url");
 
 function publicKeyFromRaw(raw: Buffer) {
@@ -112,6 +132,9 @@ export class PushDouble {
   private readonly behaviours = new Map<string, Behaviour[]>();
   private readonly listeners = new Set<(message: ReceivedMessage) => void>();
   private readonly hanging = new Set<http.ServerResponse>();
+  private readonly relays = new Map<string, Relay>();
+  /** Relays the browser gave up: answered 410 Gone, as real push services do. */
+  private readonly goneRelays = new Set<string>();
   private control?: http.Server;
 
   private constructor(
@@ -163,6 +186,16 @@ export class PushDouble {
     this.subscriptions.set(id, subscription);
     const { ecdh: _secret, ...visible } = subscription;
     return visible;
+  }
+
+  /** An endpoint for a subscription held by a real browser; its accepted messages go to `relay`. */
+  addRelay(id: string, relay: Relay): string {
+    this.relays.set(id, relay);
+    return `${this.origin}/push/${id}`;
+  }
+
+  removeRelay(id: string): void {
+    if (this.relays.delete(id)) this.goneRelays.add(id);
   }
 
   /** Queues answers for a subscription ("*" for all); once used up, requests get 201. */
@@ -224,31 +257,38 @@ export class PushDouble {
     const body = Buffer.concat(chunks);
     const id = /^\/push\/([\w-]+)$/.exec(request.url ?? "")?.[1] ?? "";
     const subscription = this.subscriptions.get(id);
+    const relay = this.relays.get(id);
     if (!this.counting) this.requests.push({ subscriptionId: id, at: Date.now() });
     const refuse = (status: number, reason: string) => {
       this.stats.rejected += 1;
       this.rejections.push({ subscriptionId: id, status, reason });
       response.writeHead(status, { "content-type": "text/plain" }).end(reason);
     };
-    if (request.method !== "POST" || !subscription) return refuse(404, "no such subscription");
-    const vapid = this.verify(request.headers.authorization, subscription.applicationServerKey);
+    if (request.method === "POST" && this.goneRelays.has(id)) return refuse(410, "subscription expired");
+    const target = subscription ?? relay;
+    if (request.method !== "POST" || !target) return refuse(404, "no such subscription");
+    const vapid = this.verify(request.headers.authorization, target.applicationServerKey);
     if (!vapid.ok) return refuse(vapid.status, vapid.reason);
     if (request.headers["content-encoding"] !== "aes128gcm")
       return refuse(415, "Content-Encoding must be aes128gcm");
     if (!request.headers.ttl) return refuse(400, "TTL header is required");
     if (body.length > 4096) return refuse(413, "payload too large");
-    let payload: string;
-    try {
-      payload = ece
-        .decrypt(body, {
-          version: "aes128gcm",
-          privateKey: subscription.ecdh,
-          authSecret: subscription.keys.auth,
-        })
-        .toString("utf8");
-    } catch (error) {
-      return refuse(400, `cannot decrypt: ${(error as Error).message}`);
-    }
+    const malformed = aes128gcmHeaderProblem(body);
+    if (malformed) return refuse(400, malformed);
+    let payload = "";
+    // Only the browser holds a relay's private key: it decrypts, and reports a failure in its ack.
+    if (subscription)
+      try {
+        payload = ece
+          .decrypt(body, {
+            version: "aes128gcm",
+            privateKey: subscription.ecdh,
+            authSecret: subscription.keys.auth,
+          })
+          .toString("utf8");
+      } catch (error) {
+        return refuse(400, `cannot decrypt: ${(error as Error).message}`);
+      }
     const behaviour = this.nextBehaviour(id);
     if (behaviour === "hang") {
       this.hanging.add(response);
@@ -262,6 +302,12 @@ export class PushDouble {
     if (status === 201) {
       const receivedAt = preciseNow();
       this.count(request.headers.topic as string | undefined, receivedAt);
+      const headers = {
+        ttl: request.headers.ttl as string | undefined,
+        urgency: request.headers.urgency as string | undefined,
+        topic: request.headers.topic as string | undefined,
+      };
+      relay?.deliver(body, headers);
       if (this.counting) {
         response.writeHead(201).end();
         return;
@@ -269,11 +315,7 @@ export class PushDouble {
       const message: ReceivedMessage = {
         subscriptionId: id,
         payload,
-        headers: {
-          ttl: request.headers.ttl as string | undefined,
-          urgency: request.headers.urgency as string | undefined,
-          topic: request.headers.topic as string | undefined,
-        },
+        headers,
         jwt: vapid.claims,
         receivedAt,
         status,
