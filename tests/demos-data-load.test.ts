@@ -5,7 +5,7 @@ import type { DatabaseHandle } from "@/db/client";
 import { dataLoads, type Execution, executionFiles, executions, users } from "@/db/schema";
 import { ExecutionLimitError } from "@/lib/chains";
 import { executionsConsumer } from "@/lib/chains/consumer";
-import { checkUpload, inspectZip, LoadFileError, readSalesCsv } from "@/lib/data-load/parse";
+import { checkUpload, inspectZip, LoadFileError, openCsvStream, readSalesCsv } from "@/lib/data-load/parse";
 import {
   clearSales,
   countSalesOfLoad,
@@ -97,6 +97,18 @@ describe("data load: checking and parsing", () => {
         ]),
       ),
     ).rejects.toThrow("The ZIP file holds 2 .csv files; put exactly one in it.");
+  });
+
+  it("reads a ZIP stored as a plain Uint8Array, as PGlite returns bytea", async () => {
+    const zip = await zipFiles([{ name: "sales.csv", content: `${BAD_CSV}` }]);
+    const plain = new Uint8Array(zip.byteLength);
+    plain.set(zip);
+    expect(Buffer.isBuffer(plain)).toBe(false);
+    const { stream, csvName } = await openCsvStream({ name: "sales.zip", content: plain });
+    expect(csvName).toBe("sales.csv");
+    const items = [];
+    for await (const item of readSalesCsv(stream)) items.push(item);
+    expect(items.filter((item) => "row" in item)).toHaveLength(3);
   });
 });
 

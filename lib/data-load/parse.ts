@@ -54,6 +54,10 @@ export function checkUpload(
   return { ok: true, kind: "csv" };
 }
 
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function openZip(content: Buffer): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) =>
     yauzl.fromBuffer(
@@ -131,10 +135,12 @@ function byteLimit(limit: number): Transform {
 }
 
 /** The CSV text of an upload as a stream: the file itself, or the one CSV inside a ZIP, inflated as read. */
-export async function openCsvStream(file: {
+export async function openCsvStream(stored: {
   name: string;
-  content: Buffer;
+  content: Uint8Array;
 }): Promise<{ stream: Readable; csvName: string }> {
+  // PGlite returns bytea as a plain Uint8Array; yauzl's reader needs a Buffer (same memory, no copy).
+  const file = { name: stored.name, content: asBuffer(stored.content) };
   const checked = checkUpload(file.name, file.content);
   if (!checked.ok) throw new LoadFileError(checked.error);
   if (checked.kind === "csv") return { stream: Readable.from([file.content]), csvName: file.name };
