@@ -7,6 +7,7 @@ const PUBLIC_PATHS = [
   /^\/api\/health$/,
   /^\/sw(-logic)?\.js$/,
   /^\/manifest\.webmanifest$/,
+  /^\/offline\.html$/,
 ];
 
 function hasSessionCookie(request: NextRequest): boolean {
