@@ -86,7 +86,12 @@ export default defineConfig({
       reuseExistingServer: false,
       timeout: 240_000,
       gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
-      env: { PORT: String(embeddedPort), DATABASE_URL: "", PGLITE_DATA_DIR: process.env.E2E_PGLITE_DIR },
+      env: {
+        PORT: String(embeddedPort),
+        DATABASE_URL: "",
+        PGLITE_DATA_DIR: process.env.E2E_PGLITE_DIR,
+        DEPARTMENT_PROCESSING_SECONDS: "4",
+      },
     },
   ],
 });

@@ -9,6 +9,7 @@ const PUBLIC_PATHS = [
   /^\/api\/metrics$/,
   /^\/sw(-logic)?\.js$/,
   /^\/manifest\.webmanifest$/,
+  /^\/offline\.html$/,
 ];
 
 function hasSessionCookie(request: NextRequest): boolean {

@@ -155,7 +155,7 @@ test.describe("background data load", () => {
     await expect(load.getByText("10,000 rows processed · 10,000 loaded · 0 rejected")).toBeVisible({
       timeout: 60_000,
     });
-    await expect(load.getByText("DONE")).toBeVisible();
+    await expect(load.getByText("Succeeded")).toBeVisible();
     // The sales table, paged, shows the rows once the load has finished.
     await expect(page.getByRole("heading", { name: /^Sales \([\d,]+ rows\)$/ })).not.toHaveText(
       "Sales (0 rows)",

@@ -25,3 +25,31 @@ test("the embedded default serves the app and bo can sign in", async ({ page, re
     page.getByRole("row").filter({ hasText: `Embedded ${test.info().project.name}` }),
   ).toContainText("$12.34");
 });
+
+test("on the embedded default the sample ZIP loads and a department is processed", async ({ page }) => {
+  test.setTimeout(150_000);
+  // Each project its own user and department: both run against the one embedded server.
+  const phone = test.info().project.name === "phone";
+  const [user, deptno] = phone ? ["bo", 30] : ["steve", 20];
+  await page.goto("/signin?callbackUrl=%2Fdata-load");
+  await signIn(page, user);
+  await page.getByLabel("CSV or ZIP file").setInputFiles("public/samples/sales-10000.zip");
+  await page.getByRole("button", { name: "Load Data" }).click();
+  await expect(page.getByRole("status")).toHaveText('"sales-10000.zip" submitted for loading.');
+  const load = page.getByRole("listitem", { name: /sales-10000\.zip/ }).first();
+  await expect(load.getByText("10,000 rows processed · 10,000 loaded · 0 rejected")).toBeVisible({
+    timeout: 90_000,
+  });
+  await expect(load.getByRole("alert")).toHaveCount(0);
+
+  await page.goto("/departments");
+  await page.getByRole("button", { name: `Edit department ${deptno}` }).click();
+  const dialog = page.getByRole("dialog", { name: `Department ${deptno}` });
+  await dialog.getByRole("button", { name: "Process" }).click();
+  await expect(page.getByRole("status")).toHaveText(`Department ${deptno} submitted for processing.`);
+  // A successful run is listed in the processing history with its department and user.
+  await expect(async () => {
+    await page.goto("/processing/history");
+    await expect(page.getByText(`${deptno} · ${user.toUpperCase()}`).first()).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 60_000 });
+});

@@ -105,3 +105,80 @@ async function resubscribe(oldSubscription, newSubscription) {
 self.addEventListener("pushsubscriptionchange", (event) => {
   event.waitUntil(resubscribe(event.oldSubscription, event.newSubscription));
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Offline: a self-contained block (no shared state with the notification code above). Pages are fetched
+// from the network first and a copy is kept, so a page seen before (a claim's detail opened from a
+// notification, say) opens offline too; anything else offline gets /offline.html. Next's hashed static
+// files are immutable: served from the cache once fetched. API calls and other origins are left alone.
+(() => {
+  const SHELL_CACHE = "shell-v1";
+  const PAGES_CACHE = "pages-v1";
+  const STATIC_CACHE = "static-v1";
+  const SHELL = ["/offline.html", "/icons/icon-192.png", "/icons/badge-72.png", "/manifest.webmanifest"];
+  const KEEP = [SHELL_CACHE, PAGES_CACHE, STATIC_CACHE];
+
+  self.addEventListener("install", (event) => {
+    event.waitUntil(
+      caches
+        .open(SHELL_CACHE)
+        .then((cache) => cache.addAll(SHELL))
+        .catch(() => {}),
+    );
+  });
+
+  self.addEventListener("activate", (event) => {
+    event.waitUntil(
+      caches
+        .keys()
+        .then((keys) =>
+          Promise.all(keys.filter((key) => !KEEP.includes(key)).map((key) => caches.delete(key))),
+        ),
+    );
+  });
+
+  async function page(request) {
+    const url = new URL(request.url);
+    // Signed out (or signing in as someone else): forget the pages kept for the previous user.
+    if (url.pathname === "/signin") await caches.delete(PAGES_CACHE);
+    try {
+      const response = await fetch(request);
+      if (response.ok && !response.redirected && url.pathname !== "/signin") {
+        const copy = response.clone();
+        caches
+          .open(PAGES_CACHE)
+          .then((cache) => cache.put(url.pathname + url.search, copy))
+          .catch(() => {});
+      }
+      return response;
+    } catch (_error) {
+      const kept = await caches.match(url.pathname + url.search, { cacheName: PAGES_CACHE });
+      return kept || (await caches.match("/offline.html")) || Response.error();
+    }
+  }
+
+  async function staticFile(request) {
+    const cached = await caches.match(request, { cacheName: STATIC_CACHE });
+    if (cached) return cached;
+    const response = await fetch(request);
+    if (response.ok) {
+      const copy = response.clone();
+      caches
+        .open(STATIC_CACHE)
+        .then((cache) => cache.put(request, copy))
+        .catch(() => {});
+    }
+    return response;
+  }
+
+  self.addEventListener("fetch", (event) => {
+    const { request } = event;
+    if (request.method !== "GET") return;
+    const url = new URL(request.url);
+    if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
+    if (request.mode === "navigate") event.respondWith(page(request));
+    else if (url.pathname.startsWith("/_next/static/") || url.pathname.startsWith("/icons/")) {
+      event.respondWith(staticFile(request));
+    }
+  });
+})();

@@ -1,7 +1,15 @@
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
-import { departmentProcessing, departments, type Execution, executions, users } from "@/db/schema";
+import {
+  departmentProcessing,
+  departments,
+  type Execution,
+  executions,
+  pushMessages,
+  pushSubscriptions,
+  users,
+} from "@/db/schema";
 import { abortExecution, runChain } from "@/lib/chains";
 import { executionsConsumer } from "@/lib/chains/consumer";
 import { saveAndProcess } from "@/lib/departments/chains";
@@ -113,7 +121,20 @@ describe("Save and Process (departments demo)", () => {
     expect(status.find((row) => row.deptno === 30)).toMatchObject({ username: "steve", status: "ENQUEUED" });
   });
 
+  /** Titles of the pushes queued for a user's devices (the sender does not run here). */
+  const pushTitles = async (userId: number) =>
+    (
+      await handle.db
+        .select({ title: pushMessages.title, targetUrl: pushMessages.targetUrl })
+        .from(pushMessages)
+        .where(eq(pushMessages.userId, userId))
+    ).map((row) => `${row.title} → ${row.targetUrl}`);
+
   it("saves the changes, processes in 10 steps and unregisters on completion; history averages it", async () => {
+    await handle.db
+      .insert(pushSubscriptions)
+      .values({ userId: steve.id, endpoint: "https://push.example.test/steve", p256dh: "k", auth: "a" })
+      .onConflictDoNothing();
     await startHost();
     const state = await process(steve, 10, 0.5, "accounts");
     const done = await finished(state.executionId ?? 0);
@@ -131,6 +152,10 @@ describe("Save and Process (departments demo)", () => {
     expect(history.averageRunningSeconds).toBeGreaterThan(0.3);
     expect(history.averageWaitSeconds).not.toBeNull();
     expect(history.recent.at(-1)).toMatchObject({ deptno: 10, username: "steve" });
+    // The starter is told, from the chain's last step (D5).
+    expect(await pushTitles(steve.id)).toContainEqual(
+      expect.stringMatching(/^Department 10 processed → \S*\/processing\/history$/),
+    );
   });
 
   it("unregisters when the execution is aborted while running", async () => {
@@ -145,6 +170,9 @@ describe("Save and Process (departments demo)", () => {
     await abortExecution({ id, by: { userId: steve.id, mayAbortAny: false } }, handle.db);
     expect((await finished(id)).status).toBe("ABORTED");
     expect(await handle.db.select().from(departmentProcessing)).toEqual([]);
+    expect(await pushTitles(steve.id)).toContainEqual(
+      expect.stringMatching(/^Department 40 processing aborted → \S*\/processing\/history$/),
+    );
     expect((await process(pat, 40, 30, "OPERATIONS")).message).toBe(
       "Department 40 submitted for processing.",
     );

@@ -5,20 +5,17 @@ import { useCallback, useRef, useState, useTransition } from "react";
 import { clearSalesDataAction } from "@/app/(app)/data-load/actions";
 import { ExecutionStatus } from "@/components/executions/execution-status";
 import { isFinalStatus } from "@/lib/chains/statuses";
+import { ConfirmButton } from "@/components/ui/confirm-button";
+import { plural } from "@/components/ui/format";
+import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { ScrollRegion } from "@/components/ui/scroll-region";
+import { StatusBadge } from "@/components/ui/status-badge";
 import type { DataLoadView as LoadView } from "@/lib/data-load/queries";
 import { formatBytes, MAX_UPLOAD_BYTES } from "@/lib/data-load/rules";
 
 export type DataLoadRow = LoadView;
 
 const number = (value: number) => value.toLocaleString("en-US");
-const statusLabel: Record<string, string> = {
-  ENQUEUED: "WAITING",
-  SCHEDULED: "STARTING",
-  EXECUTING: "LOADING",
-  SUCCESS: "DONE",
-  FAILED: "FAILED",
-  ABORTED: "ABORTED",
-};
 
 /** Upload form, the user's loads with live status and rejected rows, and "Clear data". */
 export function DataLoadView({
@@ -29,10 +26,13 @@ export function DataLoadView({
   salesTotal: number;
 }) {
   const router = useRouter();
+  // Other users' loads and clears change the sales table below.
+  useLiveRefresh(2_000);
   const [loads, setLoads] = useState(initialLoads);
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
   const [uploading, setUploading] = useState(false);
-  const [confirmClear, setConfirmClear] = useState(false);
+  const [chosen, setChosen] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
   const [clearing, startClearing] = useTransition();
   const fileInput = useRef<HTMLInputElement>(null);
   const wasActive = useRef(
@@ -81,6 +81,7 @@ export function DataLoadView({
       if (response.ok && result.ok) {
         setNotice({ ok: true, text: result.message ?? "Submitted for loading." });
         form.reset();
+        setChosen(null);
         await refresh();
       } else setNotice({ ok: false, text: result.error ?? `The upload failed (${response.status}).` });
     } catch {
@@ -91,8 +92,6 @@ export function DataLoadView({
   }
 
   function clear() {
-    if (!confirmClear) return setConfirmClear(true);
-    setConfirmClear(false);
     startClearing(async () => {
       const result = await clearSalesDataAction({ confirm: "clear" });
       setNotice(result.ok ? { ok: true, text: result.message } : { ok: false, text: result.error });
@@ -103,27 +102,50 @@ export function DataLoadView({
   return (
     <div className="stack">
       <form className="card stack" onSubmit={upload} aria-label="Load a file">
-        <label className="field">
-          <span>CSV or ZIP file</span>
-          <input ref={fileInput} type="file" name="file" accept=".csv,.zip,text/csv,application/zip" />
+        <label
+          className={`drop-zone${dragging ? " drop-zone-active" : ""}`}
+          onDragOver={(event) => {
+            event.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={(event) => {
+            event.preventDefault();
+            setDragging(false);
+            const input = fileInput.current;
+            if (input && event.dataTransfer.files.length > 0) {
+              input.files = event.dataTransfer.files;
+              setChosen(event.dataTransfer.files[0]?.name ?? null);
+            }
+          }}
+        >
+          <span className="drop-zone-title">CSV or ZIP file</span>
+          <span className="muted small" id="file-hint">
+            {chosen ? `Chosen: ${chosen}` : "Drop a file here, or tap to choose one."}
+          </span>
+          <input
+            ref={fileInput}
+            type="file"
+            name="file"
+            accept=".csv,.zip,text/csv,application/zip"
+            aria-describedby="file-hint"
+            onChange={(event) => setChosen(event.currentTarget.files?.[0]?.name ?? null)}
+          />
         </label>
         <div className="toolbar">
           <button type="submit" className="button button-primary" disabled={uploading}>
             {uploading ? "Uploading…" : "Load Data"}
           </button>
-          <button
-            type="button"
-            className="button button-danger"
-            onClick={clear}
+          <ConfirmButton
+            label="Clear data"
+            title="Clear the sales data?"
+            confirmLabel="Clear data"
+            className="push-right"
+            onConfirm={clear}
             disabled={clearing || salesTotal === 0}
           >
-            {confirmClear ? `Confirm: remove ${number(salesTotal)} rows` : "Clear data"}
-          </button>
-          {confirmClear ? (
-            <button type="button" className="button" onClick={() => setConfirmClear(false)}>
-              Keep data
-            </button>
-          ) : null}
+            <p>The loaded sales rows are removed from the table. The list of your loads stays.</p>
+          </ConfirmButton>
         </div>
       </form>
       {notice ? (
@@ -141,9 +163,7 @@ export function DataLoadView({
           <li key={load.id} className="card stack load" aria-label={`Load ${load.id}: ${load.fileName}`}>
             <div className="load-head">
               <strong className="cell-clip">{load.fileName}</strong>
-              <span className={`badge status status-${load.status}`}>
-                {statusLabel[load.status] ?? load.status}
-              </span>
+              <StatusBadge status={load.status} />
             </div>
             {load.executionId !== null && !isFinalStatus(load.status) ? (
               <ExecutionStatus
@@ -154,7 +174,7 @@ export function DataLoadView({
               />
             ) : (
               <p className="load-progress" aria-live="polite">
-                {number(load.rowsProcessed)} rows processed · {number(load.rowsLoaded)} loaded ·{" "}
+                {plural(load.rowsProcessed, "row")} processed · {number(load.rowsLoaded)} loaded ·{" "}
                 {number(load.rowsRejected)} rejected
               </p>
             )}
@@ -165,7 +185,7 @@ export function DataLoadView({
                   Rejected rows ({number(load.rowsRejected)}
                   {load.rowsRejected > load.rejects.length ? `, first ${load.rejects.length} shown` : ""})
                 </summary>
-                <div className="table-scroll">
+                <ScrollRegion label={`Rejected rows of ${load.fileName}`}>
                   <table>
                     <caption className="visually-hidden">Rejected rows of {load.fileName}</caption>
                     <thead>
@@ -187,7 +207,7 @@ export function DataLoadView({
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </ScrollRegion>
               </details>
             ) : null}
           </li>

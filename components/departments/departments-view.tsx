@@ -9,8 +9,10 @@ import {
   saveAndProcessAction,
 } from "@/app/(app)/departments/actions";
 import { ExecutionStatus } from "@/components/executions/execution-status";
+import { ConfirmButton } from "@/components/ui/confirm-button";
 import { DataTable } from "@/components/ui/data-table";
 import { FieldError } from "@/components/ui/field-error";
+import { useLiveRefresh } from "@/components/ui/live-refresh";
 
 interface DepartmentRow {
   deptno: number;
@@ -38,7 +40,7 @@ export function DepartmentsView({
   const [started, setStarted] = useState<number | null>(null);
   const [dialogError, setDialogError] = useState<string | null>(null);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[] | undefined>>({});
-  const [confirmDelete, setConfirmDelete] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
   const [pending, startTransition] = useTransition();
   const processedBy = useMemo(
     () => new Map(processing.map((row) => [row.deptno, row.username])),
@@ -46,17 +48,13 @@ export function DepartmentsView({
   );
 
   // Who is processing what changes while the page is open.
-  useEffect(() => {
-    const timer = setInterval(() => router.refresh(), 5_000);
-    return () => clearInterval(timer);
-  }, [router]);
+  useLiveRefresh(2_000);
 
   const open = useCallback(
     (row: DepartmentRow) => {
       setEditing(row);
       setDialogError(null);
       setFieldErrors({});
-      setConfirmDelete(false);
       dialog.current?.showModal();
       router.refresh();
     },
@@ -112,7 +110,7 @@ export function DepartmentsView({
         accessorFn: (row) => processedBy.get(row.deptno) ?? "",
         cell: ({ row }) => {
           const by = processedBy.get(row.original.deptno);
-          return by ? <span className="badge status status-EXECUTING">{by.toUpperCase()}</span> : "—";
+          return by ? <span className="status tone-running">{by.toUpperCase()}</span> : "—";
         },
       },
     ],
@@ -140,9 +138,17 @@ export function DepartmentsView({
         getRowId={(row) => String(row.deptno)}
         emptyMessage="No departments."
       />
-      <dialog ref={dialog} aria-labelledby="department-dialog-title" onClose={() => setEditing(null)}>
+      <dialog
+        ref={dialog}
+        aria-labelledby="department-dialog-title"
+        onClose={(event) => {
+          // React passes a nested dialog's close (the Delete confirmation) up the tree: only this one counts.
+          if (event.target === event.currentTarget) setEditing(null);
+        }}
+      >
         {editing ? (
           <form
+            ref={formRef}
             key={editing.deptno}
             className="stack"
             noValidate
@@ -191,21 +197,6 @@ export function DepartmentsView({
               <button type="button" className="button" onClick={() => dialog.current?.close()}>
                 Cancel
               </button>
-              <button
-                type="button"
-                className="button button-danger"
-                disabled={pending}
-                onClick={(event) => {
-                  if (!confirmDelete) {
-                    setConfirmDelete(true);
-                    return;
-                  }
-                  const form = event.currentTarget.form;
-                  if (form) submit(deleteDepartmentAction, form);
-                }}
-              >
-                {confirmDelete ? "Confirm Delete" : "Delete"}
-              </button>
               <button type="submit" name="intent" value="apply" className="button" disabled={pending}>
                 Apply Changes
               </button>
@@ -220,6 +211,21 @@ export function DepartmentsView({
                   Process
                 </button>
               ) : null}
+            </div>
+            <div className="danger-zone">
+              <ConfirmButton
+                label="Delete"
+                title={`Delete department ${editing.deptno}?`}
+                confirmLabel="Delete department"
+                disabled={pending}
+                onConfirm={() => {
+                  if (formRef.current) submit(deleteDepartmentAction, formRef.current);
+                }}
+              >
+                <p>
+                  {editing.dname} ({editing.loc}) is removed for everyone. This cannot be undone.
+                </p>
+              </ConfirmButton>
             </div>
           </form>
         ) : null}

@@ -4,24 +4,14 @@ import type { ColumnDef } from "@tanstack/react-table";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { DataTable } from "@/components/ui/data-table";
 import { ProgressBar } from "@/components/ui/progress-bar";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { When } from "@/components/ui/when";
 import type { ProcessingStatusRow } from "@/lib/departments/queries";
 import { formatDuration } from "./duration";
 
 export type ProcessingStatusRowView = ProcessingStatusRow;
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
-/** Today's times without the date: short enough for a phone. */
-const when = (iso: string | null) => {
-  if (!iso) return "–";
-  const date = new Date(iso);
-  const today = date.toDateString() === new Date().toDateString();
-  return (
-    <time dateTime={iso} className="nowrap" suppressHydrationWarning>
-      {(today ? timeFormat : dateTimeFormat).format(date)}
-    </time>
-  );
-};
+const when = (iso: string | null) => <When value={iso} />;
 const percentOf = (row: ProcessingStatusRowView) =>
   row.totalwork ? Math.round(((row.sofar ?? 0) / row.totalwork) * 100) : 0;
 
@@ -68,18 +58,11 @@ export function ProcessingStatusTable({
   const columns = useMemo<ColumnDef<ProcessingStatusRowView, unknown>[]>(
     () => [
       { accessorKey: "username", header: "Username", cell: ({ row }) => row.original.username.toUpperCase() },
-      { accessorKey: "deptno", header: "Deptno" },
-      {
-        id: "percent",
-        header: "Progress %",
-        accessorFn: percentOf,
-        cell: ({ getValue }) => `${getValue()}%`,
-      },
+      { accessorKey: "deptno", header: "Department" },
       {
         id: "bar",
         header: "Progress",
         accessorFn: percentOf,
-        enableSorting: false,
         cell: ({ row }) => (
           <ProgressBar
             value={row.original.status === "EXECUTING" ? percentOf(row.original) : 0}
@@ -90,18 +73,14 @@ export function ProcessingStatusTable({
       {
         accessorKey: "status",
         header: "Status",
-        cell: ({ row }) => (
-          <span className={`badge status status-${row.original.status}`}>
-            {row.original.status === "EXECUTING" ? "RUNNING" : "WAITING"}
-          </span>
-        ),
+        cell: ({ row }) => <StatusBadge status={row.original.status} />,
       },
       {
         accessorKey: "submittedAt",
-        header: "Submitted at",
+        header: "Submitted",
         cell: ({ row }) => when(row.original.submittedAt),
       },
-      { accessorKey: "startedAt", header: "Started at", cell: ({ row }) => when(row.original.startedAt) },
+      { accessorKey: "startedAt", header: "Started", cell: ({ row }) => when(row.original.startedAt) },
       {
         id: "running",
         header: "Running time",

@@ -7,8 +7,12 @@ import {
   regenerateCredentialsAction,
   removePushMessageAction,
 } from "@/app/(app)/admin/push-queue/actions";
+import { ConfirmButton } from "@/components/ui/confirm-button";
 import { DataTable } from "@/components/ui/data-table";
-import { formatDateTime } from "@/components/ui/format";
+import { plural, statusLabel, statusTone } from "@/components/ui/format";
+import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { When } from "@/components/ui/when";
 
 export interface QueueRow {
   id: number;
@@ -38,6 +42,8 @@ export function PushQueueView({
   const [message, setMessage] = useState<{ kind: "success" | "error"; text: string } | null>(null);
   const [confirmText, setConfirmText] = useState("");
   const dialog = useRef<HTMLDialogElement>(null);
+  // Deliveries change the queue while the page is open.
+  useLiveRefresh();
 
   function run(action: () => Promise<{ ok: boolean; error?: string }>, success: (result: never) => string) {
     setMessage(null);
@@ -67,36 +73,39 @@ export function PushQueueView({
     }),
     column.accessor("status", {
       header: "Status",
-      cell: (info) => <span className={`status status-${info.getValue()}`}>{info.getValue()}</span>,
+      cell: (info) => <StatusBadge status={info.getValue()} />,
     }),
     column.accessor("attempts", { header: "Attempts" }),
     column.accessor("lastError", {
       header: "Error",
       cell: (info) => <span className="cell-clip small">{info.getValue() ?? ""}</span>,
     }),
-    column.accessor("createdAt", { header: "Created", cell: (info) => formatDateTime(info.getValue()) }),
+    column.accessor("createdAt", { header: "Created", cell: (info) => <When value={info.getValue()} /> }),
     column.accessor("nextAttemptAt", {
       header: "Next attempt",
-      cell: (info) => (info.row.original.status === "queued" ? formatDateTime(info.getValue()) : "—"),
+      cell: (info) => (info.row.original.status === "queued" ? <When value={info.getValue()} /> : "—"),
     }),
     column.display({
       id: "remove",
       header: () => <span className="visually-hidden">Actions</span>,
       cell: (info) => (
-        <button
-          type="button"
-          className="button"
+        <ConfirmButton
+          label="Remove"
+          ariaLabel={`Remove notification ${info.row.original.id}`}
+          title={`Remove notification ${info.row.original.id}?`}
+          confirmLabel="Remove notification"
           disabled={pending}
-          aria-label={`Remove notification ${info.row.original.id}`}
-          onClick={() =>
+          onConfirm={() =>
             run(
               () => removePushMessageAction({ id: info.row.original.id }),
               () => "Notification removed.",
             )
           }
         >
-          Remove
-        </button>
+          <p>
+            “{info.row.original.title}” for {info.row.original.username} will not be delivered.
+          </p>
+        </ConfirmButton>
       ),
     }),
   ];
@@ -104,10 +113,11 @@ export function PushQueueView({
   return (
     <div className="stack">
       <div className="toolbar">
-        <span className="status status-queued">Queued {counts.queued ?? 0}</span>
-        <span className="status status-sending">Sending {counts.sending ?? 0}</span>
-        <span className="status status-sent">Sent {counts.sent ?? 0}</span>
-        <span className="status status-failed">Failed {counts.failed ?? 0}</span>
+        {(["queued", "sending", "sent", "failed"] as const).map((status) => (
+          <span key={status} className={`status tone-${statusTone(status)}`}>
+            {statusLabel(status)} {counts[status] ?? 0}
+          </span>
+        ))}
       </div>
       <div className="toolbar">
         <button
@@ -117,7 +127,8 @@ export function PushQueueView({
           onClick={() =>
             run(
               () => pushQueueAction({ force: false }),
-              (result: { count: number }) => `${result.count} queued notification(s) are being sent now.`,
+              (result: { count: number }) =>
+                `${plural(result.count, "waiting notification")} ${result.count === 1 ? "is" : "are"} being sent now.`,
             )
           }
         >
@@ -131,13 +142,17 @@ export function PushQueueView({
             run(
               () => pushQueueAction({ force: true }),
               (result: { count: number }) =>
-                `${result.count} notification(s), failed ones included, are being sent now.`,
+                `${plural(result.count, "notification")}, failed ones included, ${result.count === 1 ? "is" : "are"} being sent now.`,
             )
           }
         >
           Force Push Queue
         </button>
-        <button type="button" className="button button-danger" onClick={() => dialog.current?.showModal()}>
+        <button
+          type="button"
+          className="button button-danger-quiet push-right"
+          onClick={() => dialog.current?.showModal()}
+        >
           Regenerate credentials
         </button>
       </div>
@@ -163,7 +178,7 @@ export function PushQueueView({
             run(
               () => regenerateCredentialsAction({ confirm: confirmText }),
               (result: { removedSubscriptions: number; removedMessages: number }) =>
-                `New credentials created. ${result.removedSubscriptions} subscription(s) and ${result.removedMessages} queued notification(s) were removed; users must enable notifications again.`,
+                `New credentials created. ${plural(result.removedSubscriptions, "subscription")} and ${plural(result.removedMessages, "waiting notification")} were removed; users must enable notifications again.`,
             );
           }}
         >

@@ -42,6 +42,47 @@ async function registration(): Promise<ServiceWorkerRegistration> {
   return navigator.serviceWorker.ready;
 }
 
+/** How long the browser may take to subscribe before the user is told (some never answer). */
+export const SUBSCRIBE_TIMEOUT_MS = 15_000;
+
+class PlainError extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new PlainError(message)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The browser's own error texts ("Registration failed - permission denied") as sentences with a way out. */
+export function explainPushError(cause: unknown): string {
+  if (cause instanceof PlainError) return cause.message;
+  const name = cause instanceof DOMException || cause instanceof Error ? cause.name : "";
+  const text = cause instanceof Error ? cause.message : String(cause);
+  if (name === "NotAllowedError" || /permission denied|not allowed/i.test(text)) {
+    return "The browser refused to subscribe this site. Private or incognito windows usually cannot receive push notifications: open the app in a normal window. Otherwise allow notifications for this site in the browser's settings and try again.";
+  }
+  if (name === "AbortError" || /push service/i.test(text)) {
+    return "The browser could not reach its push service. Check the internet connection and try again in a moment.";
+  }
+  if (name === "InvalidStateError") {
+    return "The app's background worker is not ready yet. Reload the page and try again.";
+  }
+  if (name === "NotSupportedError") {
+    return "This browser cannot receive push notifications here. Try another browser, or the installed app.";
+  }
+  return text;
+}
+
 function isIosBrowserTab(): boolean {
   const ios = /iPhone|iPad|iPod/.test(navigator.userAgent);
   const standalone =
@@ -53,7 +94,7 @@ function isIosBrowserTab(): boolean {
 export function PushSettings({ publicKey, devices }: { publicKey: string; devices: DeviceRow[] }) {
   const router = useRouter();
   const [state, setState] = useState<ToggleState>("checking");
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<"enabling" | "disabling" | null>(null);
   const [error, setError] = useState<{ summary: string; detail?: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [currentEndpoint, setCurrentEndpoint] = useState<string | null>(null);
@@ -89,7 +130,7 @@ export function PushSettings({ publicKey, devices }: { publicKey: string; device
   async function enable() {
     setError(null);
     setNotice(null);
-    setBusy(true);
+    setBusy("enabling");
     let subscription: PushSubscription | null = null;
     try {
       if (Notification.permission === "denied") {
@@ -98,12 +139,13 @@ export function PushSettings({ publicKey, devices }: { publicKey: string; device
         );
       }
       const permission = await Notification.requestPermission();
-      if (permission !== "granted") throw new Error("Permission to show notifications was not given.");
+      if (permission !== "granted") throw new PlainError("Permission to show notifications was not given.");
       const reg = await registration();
-      subscription = await reg.pushManager.subscribe({
-        userVisibleOnly: true,
-        applicationServerKey: keyBytes(publicKey),
-      });
+      subscription = await withTimeout(
+        reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) }),
+        SUBSCRIBE_TIMEOUT_MS,
+        `The browser did not finish subscribing within ${SUBSCRIBE_TIMEOUT_MS / 1000} seconds. Check the internet connection and try again; if it keeps happening, this browser may not support push notifications here.`,
+      );
       const response = await fetch("/api/push/subscriptions", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -111,24 +153,24 @@ export function PushSettings({ publicKey, devices }: { publicKey: string; device
       });
       if (!response.ok) {
         const body = (await response.json().catch(() => ({}))) as { error?: string };
-        throw new Error(body.error ?? `The server refused the subscription (${response.status}).`);
+        throw new PlainError(body.error ?? `The server refused the subscription (${response.status}).`);
       }
       setCurrentEndpoint(subscription.endpoint);
       setState("on");
       router.refresh();
     } catch (cause) {
       await subscription?.unsubscribe().catch(() => {});
-      setError({ summary: FAILED, detail: cause instanceof Error ? cause.message : undefined });
+      setError({ summary: FAILED, detail: explainPushError(cause) });
       setState("off");
     } finally {
-      setBusy(false);
+      setBusy(null);
     }
   }
 
   async function disable() {
     setError(null);
     setNotice(null);
-    setBusy(true);
+    setBusy("disabling");
     try {
       const reg = await registration();
       const subscription = await reg.pushManager.getSubscription();
@@ -144,9 +186,12 @@ export function PushSettings({ publicKey, devices }: { publicKey: string; device
       setState("off");
       router.refresh();
     } catch (cause) {
-      setError({ summary: "This device could not disable push notifications.", detail: String(cause) });
+      setError({
+        summary: "This device could not disable push notifications.",
+        detail: explainPushError(cause),
+      });
     } finally {
-      setBusy(false);
+      setBusy(null);
     }
   }
 
@@ -200,12 +245,24 @@ export function PushSettings({ publicKey, devices }: { publicKey: string; device
             aria-checked={checked}
             aria-labelledby="push-toggle-label"
             aria-describedby="push-toggle-help"
-            disabled={busy || state === "checking" || state === "unsupported"}
+            aria-busy={busy !== null}
+            disabled={busy !== null || state === "checking" || state === "unsupported"}
             onClick={() => (checked ? disable() : enable())}
           >
             <span className="switch-thumb" />
           </button>
         </div>
+        <p className="muted small switch-state" aria-live="polite">
+          {busy === "enabling"
+            ? "Enabling… Answer the browser's question if it asks."
+            : busy === "disabling"
+              ? "Turning off…"
+              : state === "on"
+                ? "On for this device."
+                : state === "off"
+                  ? "Off for this device."
+                  : ""}
+        </p>
         {state === "unsupported" ? (
           <p className="alert alert-error">This browser does not support push notifications.</p>
         ) : null}

@@ -2,7 +2,7 @@
 
 import { createColumnHelper } from "@tanstack/react-table";
 import { DataTable } from "@/components/ui/data-table";
-import { formatDateTime } from "@/components/ui/format";
+import { When } from "@/components/ui/when";
 
 export interface SubscriptionRow {
   id: number;
@@ -21,17 +21,17 @@ const columns = [
   column.accessor("username", { header: "User" }),
   column.accessor("deviceLabel", { header: "Device" }),
   column.accessor("endpointHost", { header: "Endpoint host" }),
-  column.accessor("createdAt", { header: "Created", cell: (info) => formatDateTime(info.getValue()) }),
+  column.accessor("createdAt", { header: "Created", cell: (info) => <When value={info.getValue()} /> }),
   column.accessor("lastSuccessAt", {
     header: "Last success",
-    cell: (info) => formatDateTime(info.getValue()),
+    cell: (info) => <When value={info.getValue()} />,
   }),
   column.accessor("lastError", {
     header: "Last problem",
     cell: (info) =>
       info.getValue() ? (
         <span className="cell-clip small">
-          {formatDateTime(info.row.original.lastFailureAt)}: {info.getValue()}
+          <When value={info.row.original.lastFailureAt} />: {info.getValue()}
         </span>
       ) : (
         ""

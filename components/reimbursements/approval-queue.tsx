@@ -4,7 +4,8 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import { decideAction } from "@/app/(app)/approvals/actions";
-import { formatDateTime } from "@/components/ui/format";
+import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { When } from "@/components/ui/when";
 
 export interface TaskRow {
   id: number;
@@ -27,6 +28,8 @@ export function ApprovalQueue({
   highlighted: number | null;
 }) {
   const router = useRouter();
+  // Claims arrive and are decided by others while the page is open.
+  useLiveRefresh();
   const [pending, startTransition] = useTransition();
   const [busyTask, setBusyTask] = useState<number | null>(null);
   const [message, setMessage] = useState<{ kind: "success" | "error"; text: string } | null>(null);
@@ -67,7 +70,7 @@ export function ApprovalQueue({
                   <div className="task-meta muted">
                     <span>Claim Approval · Initiated by {task.initiatedBy}</span>
                     <span>
-                      Due {formatDateTime(task.dueAt)}
+                      Due <When value={task.dueAt} />
                       {expired ? " (expired)" : ""}
                     </span>
                     <span>Priority {task.priority.toLowerCase()}</span>

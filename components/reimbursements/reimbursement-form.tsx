@@ -1,12 +1,15 @@
 "use client";
 
-import { useActionState } from "react";
+import { useActionState, useState } from "react";
 import { type SubmitState, submitReimbursementAction } from "@/app/(app)/reimbursements/actions";
 import { FieldError } from "@/components/ui/field-error";
 
 export function ReimbursementForm({ initialToken }: { initialToken: string }) {
   const [state, formAction, pending] = useActionState<SubmitState, FormData>(submitReimbursementAction, {});
-  const token = state.nextToken ?? initialToken;
+  // The first token is kept: the page re-renders live (a new initialToken each time) and must not reset
+  // what the user is typing.
+  const [firstToken] = useState(initialToken);
+  const token = state.nextToken ?? firstToken;
   // A new key after each attempt re-applies the kept values (React resets a submitted form).
   const formKey = `${token}-${state.ok ? "ok" : JSON.stringify(state.values ?? {})}`;
   return (
@@ -32,14 +35,16 @@ export function ReimbursementForm({ initialToken }: { initialToken: string }) {
               name="amount"
               inputMode="decimal"
               autoComplete="off"
-              placeholder="59.95"
               defaultValue={state.values?.amount}
               maxLength={16}
               required
               aria-invalid={Boolean(state.fieldErrors?.amount)}
-              aria-describedby="amount-error"
+              aria-describedby="amount-hint amount-error"
             />
           </div>
+          <span className="hint" id="amount-hint">
+            In dollars and cents, for example 59.95
+          </span>
           <FieldError id="amount-error" messages={state.fieldErrors?.amount} />
         </label>
         <label className="field">
@@ -47,13 +52,15 @@ export function ReimbursementForm({ initialToken }: { initialToken: string }) {
           <input
             name="receiptFrom"
             autoComplete="off"
-            placeholder="Joe's Pharmacy"
             defaultValue={state.values?.receiptFrom}
             maxLength={100}
             required
             aria-invalid={Boolean(state.fieldErrors?.receiptFrom)}
-            aria-describedby="receipt-error"
+            aria-describedby="receipt-hint receipt-error"
           />
+          <span className="hint" id="receipt-hint">
+            The shop or company on the receipt
+          </span>
           <FieldError id="receipt-error" messages={state.fieldErrors?.receiptFrom} />
         </label>
       </div>

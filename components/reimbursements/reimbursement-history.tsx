@@ -3,7 +3,9 @@
 import { createColumnHelper } from "@tanstack/react-table";
 import Link from "next/link";
 import { DataTable } from "@/components/ui/data-table";
-import { formatDateTime } from "@/components/ui/format";
+import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { When } from "@/components/ui/when";
 import { formatCents } from "@/lib/reimbursements/money";
 
 export interface HistoryRow {
@@ -19,18 +21,24 @@ const column = createColumnHelper<HistoryRow>();
 const columns = [
   column.accessor("id", {
     header: "Id",
-    cell: (info) => <Link href={`/reimbursements/${info.getValue()}`}>{info.getValue()}</Link>,
+    cell: (info) => (
+      <Link className="row-link" href={`/reimbursements/${info.getValue()}`}>
+        {info.getValue()}
+      </Link>
+    ),
   }),
   column.accessor("amountCents", { header: "Amount", cell: (info) => formatCents(info.getValue()) }),
   column.accessor("status", {
     header: "Status",
-    cell: (info) => <span className={`status status-${info.getValue()}`}>{info.getValue()}</span>,
+    cell: (info) => <StatusBadge status={info.getValue()} />,
   }),
   column.accessor("receiptFrom", { header: "Receipt From" }),
-  column.accessor("createdAt", { header: "Created", cell: (info) => formatDateTime(info.getValue()) }),
+  column.accessor("createdAt", { header: "Created", cell: (info) => <When value={info.getValue()} /> }),
 ];
 
 export function ReimbursementHistory({ rows }: { rows: HistoryRow[] }) {
+  // Approvers decide while the claimant watches.
+  useLiveRefresh();
   return (
     <DataTable
       caption="Reimbursement Request History"

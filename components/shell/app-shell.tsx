@@ -3,14 +3,16 @@ import type { ReactNode } from "react";
 import { signOutAction } from "@/app/signin/actions";
 import type { CurrentUser } from "@/lib/auth/guards";
 import { roleLabels } from "@/lib/auth/roles";
-import { navItemsFor } from "@/lib/navigation";
+import { navGroupsFor } from "@/lib/navigation";
 import { NavLinks } from "./nav-links";
 import { UserMenu } from "./user-menu";
 
 export function AppShell({ user, children }: { user: CurrentUser; children: ReactNode }) {
-  const items = navItemsFor(user.role).map(({ href, label }) => ({ href, label }));
   return (
     <div className="shell">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
       <header className="topbar">
         <Link href="/" className="brand">
           <span className="brand-mark" aria-hidden="true">
@@ -26,8 +28,8 @@ export function AppShell({ user, children }: { user: CurrentUser; children: Reac
           hideProcessButton={user.preferences.hideProcessButton === true}
         />
       </header>
-      <NavLinks items={[{ href: "/", label: "Home" }, ...items]} />
-      <main className="content" id="main">
+      <NavLinks groups={navGroupsFor(user.role)} />
+      <main className="content" id="main" tabIndex={-1}>
         {children}
       </main>
     </div>

@@ -2,23 +2,86 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import type { NavGroup, NavGroupView } from "@/lib/navigation";
 
-export function NavLinks({ items }: { items: { href: string; label: string }[] }) {
-  const pathname = usePathname();
+/** The destination a path belongs to: the longest matching prefix wins (/settings/push over /settings). */
+function currentHref(pathname: string, hrefs: string[]): string | null {
+  let best: string | null = null;
+  for (const href of hrefs) {
+    const matches = pathname === href || pathname.startsWith(`${href}/`);
+    if (matches && (!best || href.length > best.length)) best = href;
+  }
+  return best;
+}
+
+const ICONS: Record<NavGroup | "Home", string> = {
+  Home: "M3 11l9-7 9 7v9a1 1 0 0 1-1 1h-5v-6h-6v6H4a1 1 0 0 1-1-1z",
+  Reimbursements: "M4 4h16v16l-3-2-3 2-2-2-2 2-3-2-3 2zM8 9h8M8 13h6",
+  Approvals: "M4 12l5 5L20 6",
+  Background: "M4 12a8 8 0 0 1 14-5.3M20 12a8 8 0 0 1-14 5.3M18 3v4h-4M6 21v-4h4",
+  Admin: "M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z",
+  Settings:
+    "M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM19 12l2-1-1-3-2 .3-1.3-1.3.3-2-3-1-1 2h-2l-1-2-3 1 .3 2L6 7.3 4 7 3 10l2 1v2l-2 1 1 3 2-.3 1.3 1.3-.3 2 3 1 1-2h2l1 2 3-1-.3-2 1.3-1.3 2 .3 1-3-2-1z",
+};
+
+function Icon({ name }: { name: NavGroup | "Home" }) {
   return (
-    <nav className="nav" aria-label="Main">
-      <ul>
-        {items.map((item) => {
-          const active = item.href === "/" ? pathname === "/" : pathname.startsWith(item.href);
-          return (
-            <li key={item.href}>
-              <Link href={item.href} aria-current={active ? "page" : undefined}>
-                {item.label}
-              </Link>
-            </li>
-          );
-        })}
-      </ul>
-    </nav>
+    <svg className="nav-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <path d={ICONS[name]} />
+    </svg>
+  );
+}
+
+/**
+ * Grouped navigation: one tab per group (a bottom tab bar on phones), and the current group's pages as a
+ * second row, so every page is one or two taps away and the current one is always in view.
+ */
+export function NavLinks({ groups }: { groups: NavGroupView[] }) {
+  const pathname = usePathname();
+  const current = currentHref(
+    pathname,
+    groups.flatMap((group) => group.items.map((item) => item.href)),
+  );
+  const currentGroup = groups.find((group) => group.items.some((item) => item.href === current));
+  return (
+    <>
+      <nav className="nav" aria-label="Main">
+        <ul>
+          <li>
+            <Link href="/" aria-current={pathname === "/" ? "page" : undefined}>
+              <Icon name="Home" />
+              <span>Home</span>
+            </Link>
+          </li>
+          {groups.map((group) => {
+            const active = group === currentGroup;
+            return (
+              <li key={group.name}>
+                <Link
+                  href={group.href}
+                  aria-current={active ? (group.items.length === 1 ? "page" : "true") : undefined}
+                >
+                  <Icon name={group.name} />
+                  <span>{group.name}</span>
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      {currentGroup && currentGroup.items.length > 1 ? (
+        <nav className="subnav" aria-label={currentGroup.name}>
+          <ul>
+            {currentGroup.items.map((item) => (
+              <li key={item.href}>
+                <Link href={item.href} aria-current={item.href === current ? "page" : undefined}>
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      ) : null}
+    </>
   );
 }

@@ -3,11 +3,7 @@
 import Link from "next/link";
 import { useEffect, useRef, useState, useTransition } from "react";
 import { setHideProcessButtonAction } from "@/app/(app)/preferences-actions";
-
-interface InstallPromptEvent extends Event {
-  prompt(): Promise<void>;
-  userChoice: Promise<{ outcome: "accepted" | "dismissed" }>;
-}
+import { InstallApp } from "@/components/pwa/install-app";
 
 export function UserMenu({
   username,
@@ -37,16 +33,8 @@ export function UserMenu({
   }
 
   const menu = useRef<HTMLDetailsElement>(null);
-  const [installEvent, setInstallEvent] = useState<InstallPromptEvent | null>(null);
 
   useEffect(() => {
-    const offer = (event: Event) => {
-      event.preventDefault();
-      setInstallEvent(event as InstallPromptEvent);
-    };
-    const installed = () => setInstallEvent(null);
-    window.addEventListener("beforeinstallprompt", offer);
-    window.addEventListener("appinstalled", installed);
     const closeOnEscape = (event: KeyboardEvent) => {
       if (event.key === "Escape" && menu.current?.open) {
         menu.current.open = false;
@@ -59,23 +47,14 @@ export function UserMenu({
     document.addEventListener("keydown", closeOnEscape);
     document.addEventListener("click", closeOnOutsideClick);
     return () => {
-      window.removeEventListener("beforeinstallprompt", offer);
-      window.removeEventListener("appinstalled", installed);
       document.removeEventListener("keydown", closeOnEscape);
       document.removeEventListener("click", closeOnOutsideClick);
     };
   }, []);
 
-  async function install() {
-    if (!installEvent) return;
-    await installEvent.prompt();
-    await installEvent.userChoice;
-    setInstallEvent(null);
-  }
-
   return (
     <details className="user-menu" ref={menu}>
-      <summary aria-label={`User menu for ${displayName}`}>
+      <summary aria-label={`User menu for ${displayName} (${username})`}>
         <span className="avatar" aria-hidden="true">
           {displayName.slice(0, 1).toUpperCase()}
         </span>
@@ -86,11 +65,7 @@ export function UserMenu({
           {displayName}
           <span className="muted small">{roleLabel}</span>
         </p>
-        {installEvent ? (
-          <button type="button" role="menuitem" className="menu-item" onClick={install}>
-            Install App
-          </button>
-        ) : null}
+        <InstallApp className="menu-item" onDone={() => menu.current?.removeAttribute("open")} />
         <Link
           role="menuitem"
           className="menu-item"

@@ -11,10 +11,17 @@ import {
   useReactTable,
 } from "@tanstack/react-table";
 import { useState } from "react";
+import { ScrollRegion } from "@/components/ui/scroll-region";
+
+/** The plain-text name of a column, shown beside each value when rows become cards on phones. */
+function columnLabel(header: unknown): string {
+  return typeof header === "string" ? header : "";
+}
 
 /**
- * Sortable, paged, optionally searchable table (@tanstack/react-table). On phones it scrolls sideways
- * inside its card instead of widening the page.
+ * Sortable, paged, optionally searchable table (@tanstack/react-table). Below 560 px each row becomes a
+ * card listing every field with its column name (globals.css), so nothing needs a sideways scroll; the
+ * sort buttons stay as a row of chips above the cards.
  */
 export function DataTable<Row>({
   columns,
@@ -69,18 +76,21 @@ export function DataTable<Row>({
           />
         </label>
       ) : null}
-      <div className="table-scroll">
-        <table>
+      <ScrollRegion label={caption}>
+        {/* Explicit roles: the phone layout (display: block) must not drop the table semantics. */}
+        <table className="cards-on-phone" role="table">
           <caption className="visually-hidden">{caption}</caption>
-          <thead>
+          <thead role="rowgroup">
             {table.getHeaderGroups().map((group) => (
-              <tr key={group.id}>
+              <tr key={group.id} role="row">
                 {group.headers.map((header) => {
                   const sorted = header.column.getIsSorted();
                   return (
                     <th
                       key={header.id}
+                      role="columnheader"
                       scope="col"
+                      className={header.column.getCanSort() ? undefined : "th-static"}
                       aria-sort={
                         sorted === "asc" ? "ascending" : sorted === "desc" ? "descending" : undefined
                       }
@@ -105,25 +115,27 @@ export function DataTable<Row>({
               </tr>
             ))}
           </thead>
-          <tbody>
+          <tbody role="rowgroup">
             {rows.length === 0 ? (
-              <tr>
-                <td colSpan={columns.length} className="empty">
+              <tr role="row">
+                <td colSpan={columns.length} className="empty" role="cell">
                   {emptyMessage}
                 </td>
               </tr>
             ) : (
               rows.map((row) => (
-                <tr key={row.id}>
+                <tr key={row.id} role="row">
                   {row.getVisibleCells().map((cell) => (
-                    <td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>
+                    <td key={cell.id} role="cell" data-label={columnLabel(cell.column.columnDef.header)}>
+                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                    </td>
                   ))}
                 </tr>
               ))
             )}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       {pageCount > 1 ? (
         <nav className="pager" aria-label={`${caption} pages`}>
           <button

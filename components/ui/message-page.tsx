@@ -1,9 +1,12 @@
 import Link from "next/link";
 
-/** A full page that says why there is nothing to show, with the way back home. */
+/**
+ * A page that says why there is nothing to show, with the way back home. A section, not a <main>: it is
+ * also rendered inside the signed-in shell, which has its own <main>.
+ */
 export function MessagePage({ title, children }: { title: string; children: React.ReactNode }) {
   return (
-    <main className="content narrow stack">
+    <section className="content narrow stack">
       <h1>{title}</h1>
       <p>{children}</p>
       <p>
@@ -11,6 +14,6 @@ export function MessagePage({ title, children }: { title: string; children: Reac
           Back to home
         </Link>
       </p>
-    </main>
+    </section>
   );
 }

@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
-import { ChainAbortedError, defineChain, errorMessage } from "@/lib/chains";
+import { ChainAbortedError, defineChain } from "@/lib/chains";
+import { sendPushNotification } from "@/lib/push/send";
 import { LoadFileError, openCsvStream, readSalesCsv } from "./parse";
 import {
   finishDataLoad,
@@ -28,7 +29,25 @@ export type LoadDataState = z.infer<typeof loadInput>;
 export const LOAD_FAILED =
   "The file could not be loaded because of a server problem; nothing of it was kept. Try again.";
 
-const processedMessage = (n: number) => `${n.toLocaleString("en-US")} rows processed`;
+const count = (n: number) => n.toLocaleString("en-US");
+const processedMessage = (n: number) => `${count(n)} ${n === 1 ? "row" : "rows"} processed`;
+
+/** The push that tells the starter how the load ended; a tap opens the data load page. */
+export function loadNotice(outcome: { rowsLoaded: number; rowsRejected: number } | { error: string }) {
+  if ("error" in outcome) {
+    return outcome.error === "Aborted"
+      ? { title: "Sales data load aborted", body: "The load was aborted; nothing of it was kept." }
+      : { title: "Sales data load failed", body: outcome.error.slice(0, 300) };
+  }
+  const rows = `${count(outcome.rowsLoaded)} ${outcome.rowsLoaded === 1 ? "row" : "rows"}`;
+  return {
+    title: `Sales data loaded: ${rows}`,
+    body:
+      outcome.rowsRejected > 0
+        ? `${count(outcome.rowsRejected)} rejected: see the reasons on the Data Load page.`
+        : "Every row was loaded.",
+  };
+}
 
 /**
  * Load Data Background: unpack the upload (a CSV, or the CSV inside a ZIP) → parse it as a stream →
@@ -96,9 +115,20 @@ export const loadDataBackground = defineChain<LoadDataState>({
           await removeLoadedRows({ loadId: state.loadId }, ctx.db).catch((cleanup) =>
             console.error(`[data-load] load ${state.loadId}: removing its rows failed`, cleanup),
           );
-          const result = await finishDataLoad({ loadId: state.loadId, error: message }, ctx.db).catch(
-            () => null,
-          );
+          // Record the failure and notify the starter in one transaction.
+          const result = await ctx.db
+            .transaction(async (tx) => {
+              const finished = await finishDataLoad({ loadId: state.loadId, error: message }, tx);
+              await sendPushNotification(
+                { userName: ctx.user.username, ...loadNotice({ error: message }), targetUrl: "/data-load" },
+                tx,
+              );
+              return finished;
+            })
+            .catch((failure) => {
+              console.error(`[data-load] load ${state.loadId}: recording the failure failed`, failure);
+              return null;
+            });
           Object.assign(state, result ?? {}, { rowsProcessed: processed });
           throw aborted || known ? error : new LoadFileError(LOAD_FAILED);
         }
@@ -108,12 +138,20 @@ export const loadDataBackground = defineChain<LoadDataState>({
     {
       name: "Report loaded and rejected rows",
       async run(ctx) {
-        const { rowsLoaded, rowsRejected } = await finishDataLoad({ loadId: ctx.state.loadId }, ctx.db);
+        // Finish the load and notify the starter in one transaction: no push for a load left unfinished.
+        const { rowsLoaded, rowsRejected } = await ctx.db.transaction(async (tx) => {
+          const finished = await finishDataLoad({ loadId: ctx.state.loadId }, tx);
+          await sendPushNotification(
+            { userName: ctx.user.username, ...loadNotice(finished), targetUrl: "/data-load" },
+            tx,
+          );
+          return finished;
+        });
         Object.assign(ctx.state, { rowsLoaded, rowsRejected });
         const processed = rowsLoaded + rowsRejected;
         ctx.setProgress(processed);
         ctx.setStatus(
-          `${processedMessage(processed)}: ${rowsLoaded.toLocaleString("en-US")} loaded, ${rowsRejected.toLocaleString("en-US")} rejected`,
+          `${processedMessage(processed)}: ${count(rowsLoaded)} loaded, ${count(rowsRejected)} rejected`,
         );
       },
     },

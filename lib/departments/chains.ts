@@ -9,6 +9,7 @@ import {
   type StepContext,
 } from "@/lib/chains";
 import { getEnv } from "@/lib/env";
+import { sendPushNotification } from "@/lib/push/send";
 import {
   attachExecution,
   getDepartment,
@@ -57,11 +58,39 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function unregisterExecution(ctx: StepContext<ProcessDepartmentState>): Promise<void> {
-  await unregisterProcessing(
-    { deptno: ctx.state.deptno, userId: ctx.user.id, executionId: ctx.executionId },
-    ctx.db,
-  );
+/** The pushes that tell the starter how the processing ended; a tap opens the processing history. */
+export const completionNotice = (deptno: number, outcome: "processed" | "failed" | "aborted") =>
+  ({
+    processed: { title: `Department ${deptno} processed`, body: "The background processing finished." },
+    failed: {
+      title: `Department ${deptno} processing failed`,
+      body: "The background processing stopped with an error. You can process it again.",
+    },
+    aborted: {
+      title: `Department ${deptno} processing aborted`,
+      body: "The background processing was aborted. You can process it again.",
+    },
+  })[outcome];
+
+/** Frees the department and notifies the starter, in one transaction: no push without the change. */
+async function unregisterExecution(
+  ctx: StepContext<ProcessDepartmentState>,
+  outcome: "processed" | "failed" | "aborted" = "processed",
+): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    await unregisterProcessing(
+      { deptno: ctx.state.deptno, userId: ctx.user.id, executionId: ctx.executionId },
+      tx,
+    );
+    await sendPushNotification(
+      {
+        userName: ctx.user.username,
+        ...completionNotice(ctx.state.deptno, outcome),
+        targetUrl: "/processing/history",
+      },
+      tx,
+    );
+  });
 }
 
 export const processDepartmentInBackground = defineChain<ProcessDepartmentState>({
@@ -96,12 +125,12 @@ export const processDepartmentInBackground = defineChain<ProcessDepartmentState>
           }
         } catch (error) {
           // Failed or aborted: the department is free again at once.
-          await unregisterExecution(ctx);
+          await unregisterExecution(ctx, error instanceof ChainAbortedError ? "aborted" : "failed");
           throw error;
         }
       },
     },
-    { name: "Unregister", run: unregisterExecution },
+    { name: "Unregister", run: (ctx) => unregisterExecution(ctx) },
   ],
 });
 

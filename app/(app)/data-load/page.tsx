@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { DataLoadView } from "@/components/data-load/data-load-view";
+import { plural } from "@/components/ui/format";
+import { ScrollRegion } from "@/components/ui/scroll-region";
 import { requireUser } from "@/lib/auth/guards";
 import { getSalesPage, listDataLoads } from "@/lib/data-load/queries";
 import { formatBytes, MAX_UNCOMPRESSED_BYTES, MAX_UPLOAD_BYTES, SALES_COLUMNS } from "@/lib/data-load/rules";
@@ -40,45 +42,63 @@ export default async function Page({
       </div>
       <DataLoadView initialLoads={loads} salesTotal={sales.total} />
       <div className="stack">
-        <h2>Sales ({sales.total.toLocaleString("en-US")} rows)</h2>
+        <h2>Sales ({plural(sales.total, "row")})</h2>
         <div className="data-table sales-table">
-          <div className="table-scroll">
-            <table>
+          <ScrollRegion label="Sales">
+            <table className="cards-on-phone" role="table">
               <caption className="visually-hidden">Sales</caption>
-              <thead>
-                <tr>
+              <thead role="rowgroup">
+                <tr role="row">
                   {SALES_COLUMNS.map((column) => (
-                    <th key={column} scope="col">
+                    <th key={column} scope="col" role="columnheader" className="th-static">
                       {column}
                     </th>
                   ))}
                 </tr>
               </thead>
-              <tbody>
+              <tbody role="rowgroup">
                 {sales.rows.length === 0 ? (
-                  <tr>
-                    <td colSpan={SALES_COLUMNS.length} className="empty">
+                  <tr role="row">
+                    <td colSpan={SALES_COLUMNS.length} className="empty" role="cell">
                       No sales data. Load a file to fill this table.
                     </td>
                   </tr>
                 ) : (
                   sales.rows.map((row) => (
-                    <tr key={row.id}>
-                      <td>{row.region}</td>
-                      <td>{row.country}</td>
-                      <td>{row.itemType}</td>
-                      <td>{row.salesChannel}</td>
-                      <td>{row.orderPriority}</td>
-                      <td className="numeric">{row.unitsSold.toLocaleString("en-US")}</td>
-                      <td className="numeric">{cents(row.unitPriceCents)}</td>
-                      <td className="numeric">{cents(row.unitCostCents)}</td>
-                      <td className="numeric">{cents(row.totalProfitCents)}</td>
+                    <tr key={row.id} role="row">
+                      <td role="cell" data-label="Region">
+                        {row.region}
+                      </td>
+                      <td role="cell" data-label="Country">
+                        {row.country}
+                      </td>
+                      <td role="cell" data-label="Item Type">
+                        {row.itemType}
+                      </td>
+                      <td role="cell" data-label="Sales Channel">
+                        {row.salesChannel}
+                      </td>
+                      <td role="cell" data-label="Order Priority">
+                        {row.orderPriority}
+                      </td>
+                      <td role="cell" data-label="Units Sold" className="numeric">
+                        {row.unitsSold.toLocaleString("en-US")}
+                      </td>
+                      <td role="cell" data-label="Unit Price" className="numeric">
+                        {cents(row.unitPriceCents)}
+                      </td>
+                      <td role="cell" data-label="Unit Cost" className="numeric">
+                        {cents(row.unitCostCents)}
+                      </td>
+                      <td role="cell" data-label="Total Profit" className="numeric">
+                        {cents(row.totalProfitCents)}
+                      </td>
                     </tr>
                   ))
                 )}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
           {sales.pages > 1 ? (
             <nav className="pager" aria-label="Sales pages">
               {sales.page > 1 ? (

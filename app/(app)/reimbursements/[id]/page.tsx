@@ -2,6 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { formatDateTime } from "@/components/ui/format";
+import { LiveRefresh } from "@/components/ui/live-refresh";
+import { StatusBadge } from "@/components/ui/status-badge";
 import { requireUser } from "@/lib/auth/guards";
 import { formatCents } from "@/lib/reimbursements/money";
 import { getReimbursementForViewer } from "@/lib/reimbursements/queries";
@@ -17,12 +19,7 @@ export default async function ReimbursementDetailPage({ params }: { params: Prom
   const fields: [string, React.ReactNode][] = [
     ["Amount", formatCents(claim.amountCents)],
     ["Receipt From", claim.receiptFrom],
-    [
-      "Status",
-      <span key="status" className={`status status-${claim.status}`}>
-        {claim.status}
-      </span>,
-    ],
+    ["Status", <StatusBadge key="status" status={claim.status} />],
     ["Decided On", claim.decidedOn ? formatDateTime(claim.decidedOn) : "—"],
     ["Decided By", claim.decidedBy ? claim.decidedBy.toUpperCase() : "—"],
     ["Created", formatDateTime(claim.createdAt)],
@@ -31,6 +28,7 @@ export default async function ReimbursementDetailPage({ params }: { params: Prom
   return (
     <section className="stack">
       <h1>Reimbursement {claim.id}</h1>
+      {claim.status === "REVIEWING" ? <LiveRefresh /> : null}
       <dl className="card details">
         {claim.claimantId !== user.id ? (
           <div>
