@@ -3,7 +3,7 @@
 //
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { createDatabase, type Database, queryRows } from "@/db/client";
+import { createDatabase, type Database } from "@/db/client";
 import { percentile, type Row, startProcess, stopProcess } from "./support";
 
 export const APP_PORT = 3300;

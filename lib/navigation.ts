@@ -83,7 +83,7 @@ export const NAV_ITEMS: NavItem[] = [
     label: "Users",
     description: "Signed-in sessions per user; end them on every device.",
     role: "admin",
-    group: "Administration",
+    group: "Admin",
   },
   {
     href: "/admin/executions",

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Execution, executions, users } from "@/db/schema";
+import { executions, users } from "@/db/schema";
 import { runInBackground } from "@/lib/chains";
 import { retryableWaitChain, type WaitInput, waitChain } from "@/lib/chains/builtin";
 import { WORKER_STOPPED } from "@/lib/chains/consumer";

@@ -29,7 +29,7 @@ const DRIVER_TEXT = /Failed query|insert into|CONNECTION_|invalid byte sequence|
 describe("data loads are all-or-nothing", () => {
   let fresh: FreshDatabase;
   let bo: { id: number; username: string };
-  let admin: { id: number; role: "admin" };
+  let admin: { userId: number; mayAbortAny: boolean };
   let host: WorkerHost | undefined;
   const workers: WorkerProcess[] = [];
 
@@ -61,7 +61,7 @@ describe("data loads are all-or-nothing", () => {
     const all = await fresh.handle.db.select().from(users);
     const row = all.find((user) => user.username === "bo")!;
     bo = { id: row.id, username: row.username };
-    admin = { id: all.find((user) => user.role === "admin")!.id, role: "admin" };
+    admin = { userId: all.find((user) => user.role === "admin")!.id, mayAbortAny: true };
   });
   afterAll(async () => {
     for (const worker of workers) worker.kill("SIGKILL");

@@ -7,6 +7,7 @@ import {
   type Execution,
   executions,
   pushMessages,
+  pushPayloads,
   pushSubscriptions,
   users,
 } from "@/db/schema";
@@ -125,8 +126,9 @@ describe("Save and Process (departments demo)", () => {
   const pushTitles = async (userId: number) =>
     (
       await handle.db
-        .select({ title: pushMessages.title, targetUrl: pushMessages.targetUrl })
+        .select({ title: pushPayloads.title, targetUrl: pushPayloads.targetUrl })
         .from(pushMessages)
+        .innerJoin(pushPayloads, eq(pushPayloads.id, pushMessages.payloadId))
         .where(eq(pushMessages.userId, userId))
     ).map((row) => `${row.title} → ${row.targetUrl}`);
 

@@ -4,12 +4,12 @@ import { useRouter } from "next/navigation";
 import { useCallback, useRef, useState, useTransition } from "react";
 import { clearSalesDataAction } from "@/app/(app)/data-load/actions";
 import { ExecutionStatus } from "@/components/executions/execution-status";
-import { isFinalStatus } from "@/lib/chains/statuses";
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import { plural } from "@/components/ui/format";
 import { useLiveRefresh } from "@/components/ui/live-refresh";
 import { ScrollRegion } from "@/components/ui/scroll-region";
 import { StatusBadge } from "@/components/ui/status-badge";
+import { isFinalStatus } from "@/lib/chains/statuses";
 import type { DataLoadView as LoadView } from "@/lib/data-load/queries";
 import { formatBytes, MAX_UPLOAD_BYTES } from "@/lib/data-load/rules";
 

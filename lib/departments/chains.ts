@@ -4,7 +4,6 @@ import {
   ChainAbortedError,
   defineChain,
   ExecutionLimitError,
-  errorMessage,
   runInBackground,
   type StepContext,
 } from "@/lib/chains";
