@@ -34,9 +34,8 @@ export const executions = pgTable(
     chainName: text("chain_name").notNull(),
     /** The chain's human title for this input ("Process department 20"), made at enqueue time. */
     title: text("title").notNull().default(""),
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    /** Null for system executions (started by a schedule, not by a person). */
+    userId: integer("user_id").references(() => users.id, { onDelete: "cascade" }),
     sessionId: text("session_id").notNull(),
     parentId: integer("parent_id").references((): AnyPgColumn => executions.id, { onDelete: "cascade" }),
     status: executionStatus("status").notNull().default("ENQUEUED"),
@@ -109,6 +108,21 @@ export const executionWatchers = pgTable(
   },
   (table) => [primaryKey({ columns: [table.executionId, table.watcherId] })],
 );
+
+/** Cron schedules declared in code (defineSchedule): the last slot taken, so each slot fires once. */
+export const executionSchedules = pgTable("execution_schedules", {
+  name: text("name").primaryKey(),
+  cron: text("cron").notNull(),
+  timezone: text("timezone").notNull(),
+  chainName: text("chain_name").notNull(),
+  title: text("title").notNull(),
+  /** First seen: slots before it were never missed, so they are not caught up. */
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(createdNow),
+  lastSlot: timestamp("last_slot", { withTimezone: true }),
+  lastExecutionId: integer("last_execution_id").references((): AnyPgColumn => executions.id, {
+    onDelete: "set null",
+  }),
+});
 
 export type Execution = typeof executions.$inferSelect;
 export type ExecutionFile = typeof executionFiles.$inferSelect;

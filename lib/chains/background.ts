@@ -5,7 +5,7 @@ import { type Executor, getDb, queryRows } from "@/db/client";
 import { executionFiles, executions } from "@/db/schema";
 import { EXECUTIONS_CHANNEL } from "./channels";
 import { type Chain, type ChainUser, getChain, maxAttemptsOf, titleOf } from "./define";
-import { ExecutionLimitError } from "./errors";
+import { ChainInputError, ExecutionLimitError } from "./errors";
 import { snapshotInput } from "./snapshot";
 import { activeExecutionStatuses } from "./statuses";
 
@@ -28,7 +28,26 @@ export interface BackgroundOptions {
   file?: UploadedFile;
   /** Set when a running execution starts a child chain. */
   parentId?: number;
+  /** Run no earlier than this time: the execution waits SCHEDULED until then. */
+  runAt?: Date;
+  /** Run no earlier than this many milliseconds from now (instead of runAt). */
+  delayMs?: number;
   db?: Executor;
+}
+
+const MAX_DELAY_MS = 366 * 24 * 60 * 60 * 1000;
+
+/** Milliseconds from now until the requested run time (0: at once); a clear error for nonsense. */
+function delayOf(chainName: string, { runAt, delayMs }: BackgroundOptions): number {
+  if (runAt !== undefined && delayMs !== undefined) {
+    throw new ChainInputError(chainName, ["give runAt or delayMs, not both"]);
+  }
+  const delay = runAt !== undefined ? runAt.getTime() - Date.now() : (delayMs ?? 0);
+  if (!Number.isFinite(delay)) throw new ChainInputError(chainName, ["runAt must be a valid date"]);
+  if (delayMs !== undefined && delayMs < 0)
+    throw new ChainInputError(chainName, ["delayMs must not be negative"]);
+  if (delay > MAX_DELAY_MS) throw new ChainInputError(chainName, ["runs can be delayed by a year at most"]);
+  return Math.max(0, Math.round(delay));
 }
 
 /**
@@ -46,7 +65,9 @@ export async function runInBackground<S extends object>(
     throw new Error(`Chain "${chain.name}" is not registered; define it with defineChain()`);
   }
   const state = snapshotInput(chain, input);
-  const session = options.session || `user:${options.user.id}`;
+  const delay = delayOf(chain.name, options);
+  const userId = options.user.id > 0 ? options.user.id : null; // SYSTEM_USER: stored without a user
+  const session = options.session || (userId ? `user:${userId}` : "system");
   const fileHandling = chain.fileHandling ?? "ignore";
   const file = options.file && fileHandling !== "ignore" ? options.file : undefined;
   const content = file ? await fileContent(file) : undefined;
@@ -72,10 +93,12 @@ export async function runInBackground<S extends object>(
       sql`
       with created as (
         insert into executions
-          (chain_name, title, user_id, session_id, parent_id, input, serialize, max_concurrent, max_attempts)
-        values (${chain.name}, ${titleOf(chain, state)}, ${options.user.id}, ${session}, ${options.parentId ?? null},
+          (chain_name, title, user_id, session_id, parent_id, input, serialize, max_concurrent, max_attempts,
+           status, run_at)
+        values (${chain.name}, ${titleOf(chain, state)}, ${userId}, ${session}, ${options.parentId ?? null},
           ${JSON.stringify(state)}::jsonb, ${chain.serialize ?? false}, ${chain.maxConcurrent ?? null},
-          ${maxAttemptsOf(chain)})
+          ${maxAttemptsOf(chain)}, ${delay > 0 ? "SCHEDULED" : "ENQUEUED"}::execution_status,
+          ${delay > 0 ? sql`clock_timestamp() + make_interval(secs => ${delay / 1000})` : null})
         returning id),
       woken as (select pg_notify(${EXECUTIONS_CHANNEL}, id::text) from created)
       select id, (select count(*) from woken) as notified from created`,

@@ -101,9 +101,9 @@ export function claimExecutions(
       set status = 'EXECUTING', lease_owner = ${workerId}, attempt = e.attempt + 1,
           lease_expires_at = clock_timestamp() + make_interval(secs => ${seconds(leaseMs)}),
           started_at = clock_timestamp(), updated_at = clock_timestamp(), state = coalesce(e.state, e.input)
-      from users u
-      where e.id in (select id from picked) and e.status in ('ENQUEUED', 'SCHEDULED') and u.id = e.user_id
-      returning e.id, e.chain_name as "chainName", e.user_id as "userId", u.username,
+      where e.id in (select id from picked) and e.status in ('ENQUEUED', 'SCHEDULED')
+      returning e.id, e.chain_name as "chainName", coalesce(e.user_id, 0) as "userId",
+        coalesce((select u.username from users u where u.id = e.user_id), 'system') as username,
         e.session_id as "sessionId", e.input, e.state, e.completed_through as "completedThrough", e.attempt,
         (e.serialize or e.max_concurrent is not null) as limited`,
     );
