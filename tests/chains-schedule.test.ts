@@ -234,5 +234,5 @@ describe("schedules on the embedded database", () => {
       await host.stop(1_000);
       await handle.close();
     }
-  }, 90_000);
+  }, 180_000);
 });
