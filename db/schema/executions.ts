@@ -9,6 +9,7 @@ import {
   pgEnum,
   pgTable,
   primaryKey,
+  uniqueIndex,
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
@@ -50,6 +51,10 @@ export const executions = pgTable(
     /** Snapshot of the chain's settings at enqueue time, so the claim query can honour them in SQL. */
     serialize: boolean("serialize").notNull().default(false),
     maxConcurrent: integer("max_concurrent"),
+    /** Deduplication key: one waiting or running execution per chain and key. */
+    key: text("key"),
+    /** Higher runs first among eligible executions. */
+    priority: integer("priority").notNull().default(0),
     /** Attempts in all (the chain's retry.maxAttempts, 3 for `retryable`, else 1). */
     maxAttempts: integer("max_attempts").notNull().default(1),
     /** SCHEDULED executions run from this time on (a retry's backoff, a delayed run). */
@@ -72,6 +77,12 @@ export const executions = pgTable(
       .on(table.status, table.id)
       .where(sql`${table.status} in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')`),
     index("executions_user_idx").on(table.userId, table.createdAt),
+    uniqueIndex("executions_active_key_idx")
+      .on(table.chainName, table.key)
+      .where(sql`${table.key} is not null and ${table.status} in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')`),
+    index("executions_ready_idx")
+      .on(table.priority.desc(), table.id)
+      .where(sql`${table.status} = 'ENQUEUED'`),
     index("executions_parent_idx").on(table.parentId),
   ],
 );
