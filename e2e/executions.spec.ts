@@ -14,8 +14,9 @@ async function startWait(username: string, input: { steps: number; stepMs: numbe
   const sql = database();
   try {
     const [row] = await sql<{ id: number }[]>`
-      insert into executions (chain_name, user_id, session_id, input)
-      select 'system.wait', id, 'e2e', ${sql.json(input)} from users where username = ${username}
+      insert into executions (chain_name, title, user_id, session_id, input)
+      select 'system.wait', ${`Wait ${input.steps} × ${input.stepMs} ms`}, id, 'e2e', ${sql.json(input)}
+      from users where username = ${username}
       returning id`;
     await sql`select pg_notify('executions', ${String(row!.id)})`;
     return row!.id;
@@ -41,7 +42,8 @@ test.describe("background executions", () => {
 
     const row = rowOf(page, id);
     await expect(row.getByText("EXECUTING")).toBeVisible();
-    await expect(row.getByRole("cell", { name: "system.wait" })).toBeVisible();
+    // The human title, not the code id.
+    await expect(row.getByRole("cell", { name: "Wait 120 × 250 ms" })).toBeVisible();
     const bar = row.getByRole("progressbar", { name: `Progress of execution ${id}` });
     // Progress moves without a reload.
     await expect
@@ -124,4 +126,86 @@ test.describe("background executions", () => {
       .click();
     await expect(rowOf(page, running).getByText("ABORTED")).toBeVisible();
   });
+
+  test("one execution: its status by id (others get 404 like a missing id), live on its own page, with its attempts", async ({
+    page,
+    browser,
+  }) => {
+    const id = await startWait("bo", { steps: 120, stepMs: 250 });
+    const failed = await failedWithHistory("bo");
+    await page.goto(`/signin?callbackUrl=%2Fexecutions%2F${id}`);
+    await signIn(page, "bo");
+
+    // The page: the title as its heading, status and progress updating live (server-sent events).
+    await expect(page.getByRole("heading", { name: "Wait 120 × 250 ms", level: 1 })).toBeVisible();
+    const card = page.getByRole("region", { name: `Execution ${id}` });
+    await expect(card.getByText("EXECUTING")).toBeVisible();
+    const bar = card.getByRole("progressbar", { name: `Progress of execution ${id}` });
+    await expect
+      .poll(async () => Number(await bar.getAttribute("aria-valuenow")), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    const before = Number(await bar.getAttribute("aria-valuenow"));
+    await expect
+      .poll(async () => Number(await bar.getAttribute("aria-valuenow")), { timeout: 15_000 })
+      .toBeGreaterThan(before);
+
+    // The API: the owner gets it; another user gets exactly what a missing id gets.
+    const mine = await page.request.get(`/api/executions/${id}`);
+    expect(mine.status()).toBe(200);
+    expect((await mine.json()).execution).toMatchObject({
+      id,
+      title: "Wait 120 × 250 ms",
+      status: "EXECUTING",
+    });
+    expect((await page.request.get("/api/executions/abc")).status()).toBe(400);
+    const steve = await browser.newPage();
+    await steve.goto("/signin?callbackUrl=%2Fexecutions");
+    await signIn(steve, "steve");
+    const others = await steve.request.get(`/api/executions/${id}`);
+    const missing = await steve.request.get("/api/executions/2000000000");
+    expect(others.status()).toBe(404);
+    expect(missing.status()).toBe(404);
+    expect(await others.json()).toEqual(await missing.json());
+    expect((await steve.goto(`/executions/${id}`))?.status()).toBe(404);
+    await steve.close();
+
+    // Abort from the live component.
+    await card.getByRole("button", { name: `Abort execution ${id}` }).click();
+    await expect(card.getByText("ABORTED")).toBeVisible();
+
+    // Attempts history: on the list and on the execution's page.
+    await page.goto("/executions");
+    const row = rowOf(page, failed);
+    await row.getByText("2 failed attempts").click();
+    await expect(row.getByRole("list", { name: `Attempts of execution ${failed}` })).toContainText(
+      "Attempt 1 (Fetch): connection reset",
+    );
+    await expect(row.getByRole("cell", { name: "2 of 2" })).toBeVisible();
+    await row.getByRole("link", { name: String(failed) }).click();
+    await expect(page.getByRole("heading", { name: "Import the nightly batch", level: 1 })).toBeVisible();
+    await expect(page.getByRole("list", { name: "Failed attempts" })).toContainText(
+      "Attempt 2 (Store): disk full",
+    );
+  });
 });
+
+/** A FAILED execution with two failed attempts, as a worker leaves it after its last retry. */
+async function failedWithHistory(username: string): Promise<number> {
+  const sql = database();
+  try {
+    const log = [
+      { attempt: 1, step: "Fetch", error: "connection reset", at: new Date().toISOString() },
+      { attempt: 2, step: "Store", error: "disk full", at: new Date().toISOString() },
+    ];
+    const [row] = await sql<{ id: number }[]>`
+      insert into executions (chain_name, title, user_id, session_id, input, status, error, attempt, max_attempts,
+        attempt_log, started_at, finished_at)
+      select 'system.wait', 'Import the nightly batch', id, 'e2e', '{}'::jsonb, 'FAILED', 'disk full', 2, 2,
+        ${sql.json(log)}, now(), now()
+      from users where username = ${username}
+      returning id`;
+    return row!.id;
+  } finally {
+    await sql.end();
+  }
+}

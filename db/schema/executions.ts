@@ -9,6 +9,7 @@ import {
   pgEnum,
   pgTable,
   primaryKey,
+  uniqueIndex,
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
@@ -34,9 +35,8 @@ export const executions = pgTable(
     chainName: text("chain_name").notNull(),
     /** The chain's human title for this input ("Process department 20"), made at enqueue time. */
     title: text("title").notNull().default(""),
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    /** Null for system executions (started by a schedule, not by a person). */
+    userId: integer("user_id").references(() => users.id, { onDelete: "cascade" }),
     sessionId: text("session_id").notNull(),
     parentId: integer("parent_id").references((): AnyPgColumn => executions.id, { onDelete: "cascade" }),
     status: executionStatus("status").notNull().default("ENQUEUED"),
@@ -51,6 +51,10 @@ export const executions = pgTable(
     /** Snapshot of the chain's settings at enqueue time, so the claim query can honour them in SQL. */
     serialize: boolean("serialize").notNull().default(false),
     maxConcurrent: integer("max_concurrent"),
+    /** Deduplication key: one waiting or running execution per chain and key. */
+    key: text("key"),
+    /** Higher runs first among eligible executions. */
+    priority: integer("priority").notNull().default(0),
     /** Attempts in all (the chain's retry.maxAttempts, 3 for `retryable`, else 1). */
     maxAttempts: integer("max_attempts").notNull().default(1),
     /** SCHEDULED executions run from this time on (a retry's backoff, a delayed run). */
@@ -73,6 +77,12 @@ export const executions = pgTable(
       .on(table.status, table.id)
       .where(sql`${table.status} in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')`),
     index("executions_user_idx").on(table.userId, table.createdAt),
+    uniqueIndex("executions_active_key_idx")
+      .on(table.chainName, table.key)
+      .where(sql`${table.key} is not null and ${table.status} in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')`),
+    index("executions_ready_idx")
+      .on(table.priority.desc(), table.id)
+      .where(sql`${table.status} = 'ENQUEUED'`),
     index("executions_parent_idx").on(table.parentId),
   ],
 );
@@ -109,6 +119,21 @@ export const executionWatchers = pgTable(
   },
   (table) => [primaryKey({ columns: [table.executionId, table.watcherId] })],
 );
+
+/** Cron schedules declared in code (defineSchedule): the last slot taken, so each slot fires once. */
+export const executionSchedules = pgTable("execution_schedules", {
+  name: text("name").primaryKey(),
+  cron: text("cron").notNull(),
+  timezone: text("timezone").notNull(),
+  chainName: text("chain_name").notNull(),
+  title: text("title").notNull(),
+  /** First seen: slots before it were never missed, so they are not caught up. */
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(createdNow),
+  lastSlot: timestamp("last_slot", { withTimezone: true }),
+  lastExecutionId: integer("last_execution_id").references((): AnyPgColumn => executions.id, {
+    onDelete: "set null",
+  }),
+});
 
 export type Execution = typeof executions.$inferSelect;
 export type ExecutionFile = typeof executionFiles.$inferSelect;

@@ -5,7 +5,7 @@ import { type Executor, getDb, queryRows } from "@/db/client";
 import { executionFiles, executions } from "@/db/schema";
 import { EXECUTIONS_CHANNEL } from "./channels";
 import { type Chain, type ChainUser, getChain, maxAttemptsOf, titleOf } from "./define";
-import { ExecutionLimitError } from "./errors";
+import { ChainInputError, ExecutionLimitError } from "./errors";
 import { snapshotInput } from "./snapshot";
 import { activeExecutionStatuses } from "./statuses";
 
@@ -28,7 +28,35 @@ export interface BackgroundOptions {
   file?: UploadedFile;
   /** Set when a running execution starts a child chain. */
   parentId?: number;
+  /** Run no earlier than this time: the execution waits SCHEDULED until then. */
+  runAt?: Date;
+  /** Run no earlier than this many milliseconds from now (instead of runAt). */
+  delayMs?: number;
+  /**
+   * Deduplication: while an execution of this chain with this key is waiting or running, enqueueing again
+   * returns its id instead of adding one. With keyMode "replace", a waiting (never started) one gets the
+   * new input instead.
+   */
+  key?: string;
+  keyMode?: "dedupe" | "replace";
+  /** Higher runs first among eligible executions (-1000 … 1000, default 0). */
+  priority?: number;
   db?: Executor;
+}
+
+const MAX_DELAY_MS = 366 * 24 * 60 * 60 * 1000;
+
+/** Milliseconds from now until the requested run time (0: at once); a clear error for nonsense. */
+function delayOf(chainName: string, { runAt, delayMs }: BackgroundOptions): number {
+  if (runAt !== undefined && delayMs !== undefined) {
+    throw new ChainInputError(chainName, ["give runAt or delayMs, not both"]);
+  }
+  const delay = runAt !== undefined ? runAt.getTime() - Date.now() : (delayMs ?? 0);
+  if (!Number.isFinite(delay)) throw new ChainInputError(chainName, ["runAt must be a valid date"]);
+  if (delayMs !== undefined && delayMs < 0)
+    throw new ChainInputError(chainName, ["delayMs must not be negative"]);
+  if (delay > MAX_DELAY_MS) throw new ChainInputError(chainName, ["runs can be delayed by a year at most"]);
+  return Math.max(0, Math.round(delay));
 }
 
 /**
@@ -46,12 +74,44 @@ export async function runInBackground<S extends object>(
     throw new Error(`Chain "${chain.name}" is not registered; define it with defineChain()`);
   }
   const state = snapshotInput(chain, input);
-  const session = options.session || `user:${options.user.id}`;
+  const delay = delayOf(chain.name, options);
+  const { key, priority = 0 } = options;
+  if (key !== undefined && (typeof key !== "string" || key.length === 0 || key.length > 200)) {
+    throw new ChainInputError(chain.name, ["key must be 1 to 200 characters"]);
+  }
+  if (!Number.isInteger(priority) || priority < -1000 || priority > 1000) {
+    throw new ChainInputError(chain.name, ["priority must be a whole number from -1000 to 1000"]);
+  }
+  const replace = options.keyMode === "replace";
+  const userId = options.user.id > 0 ? options.user.id : null; // SYSTEM_USER: stored without a user
+  const session = options.session || (userId ? `user:${userId}` : "system");
   const fileHandling = chain.fileHandling ?? "ignore";
   const file = options.file && fileHandling !== "ignore" ? options.file : undefined;
   const content = file ? await fileContent(file) : undefined;
 
+  /** The waiting or running execution with this chain and key (after replacing its input, if asked). */
+  const existing = async (ex: Executor): Promise<number | null> => {
+    if (key === undefined) return null;
+    const [row] = await queryRows<{ id: number }>(
+      ex,
+      replace
+        ? sql`with found as (
+                select id, status, attempt from executions
+                where chain_name = ${chain.name} and key = ${key} and status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')),
+              replaced as (
+                update executions e set input = ${JSON.stringify(state)}::jsonb, title = ${titleOf(chain, state)},
+                  updated_at = clock_timestamp()
+                from found f where e.id = f.id and f.attempt = 0 and f.status in ('ENQUEUED', 'SCHEDULED'))
+              select id from found`
+        : sql`select id from executions
+              where chain_name = ${chain.name} and key = ${key} and status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')`,
+    );
+    return row ? Number(row.id) : null;
+  };
+
   const enqueue = async (ex: Executor): Promise<number> => {
+    const found = await existing(ex);
+    if (found !== null) return found;
     if (chain.executionsLimit) {
       await ex.execute(
         sql`select pg_advisory_xact_lock(${LIMIT_LOCK_NAMESPACE}, hashtext(${`${chain.name}\u0001${session}`}))`,
@@ -72,15 +132,25 @@ export async function runInBackground<S extends object>(
       sql`
       with created as (
         insert into executions
-          (chain_name, title, user_id, session_id, parent_id, input, serialize, max_concurrent, max_attempts)
-        values (${chain.name}, ${titleOf(chain, state)}, ${options.user.id}, ${session}, ${options.parentId ?? null},
+          (chain_name, title, user_id, session_id, parent_id, input, serialize, max_concurrent, max_attempts,
+           status, run_at, key, priority)
+        values (${chain.name}, ${titleOf(chain, state)}, ${userId}, ${session}, ${options.parentId ?? null},
           ${JSON.stringify(state)}::jsonb, ${chain.serialize ?? false}, ${chain.maxConcurrent ?? null},
-          ${maxAttemptsOf(chain)})
+          ${maxAttemptsOf(chain)}, ${delay > 0 ? "SCHEDULED" : "ENQUEUED"}::execution_status,
+          ${delay > 0 ? sql`clock_timestamp() + make_interval(secs => ${delay / 1000})` : null},
+          ${key ?? null}, ${priority})
+        -- A racing enqueue with the same key won: take its execution (read below).
+        on conflict (chain_name, key) where key is not null and status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')
+        do nothing
         returning id),
       woken as (select pg_notify(${EXECUTIONS_CHANNEL}, id::text) from created)
       select id, (select count(*) from woken) as notified from created`,
     );
-    if (!row) throw new Error("insert returned no row");
+    if (!row) {
+      const raced = await existing(ex);
+      if (raced === null) throw new Error("insert returned no row");
+      return raced;
+    }
     if (file && content) {
       await ex.insert(executionFiles).values({
         executionId: row.id,

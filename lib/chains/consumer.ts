@@ -4,17 +4,15 @@ import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
 import { EXECUTIONS_CHANNEL } from "./channels";
 import { runExecution } from "./execution";
+import { nextSlot, registeredSchedules } from "./schedule";
 import { claimExecutions, type ExecutionJob } from "./sql/claim-executions";
 import { endHeldExecutions } from "./sql/end-held-executions";
-import { purgeExecutions } from "./sql/purge-executions";
+import { fireSchedule } from "./sql/fire-schedules";
 import { renewExecutionLeases } from "./sql/renew-leases";
 
+export { RETENTION_MS } from "./purge";
 export type { ExecutionJob } from "./sql/claim-executions";
 export { WORKER_STOPPED } from "./sql/end-held-executions";
-
-/** Finished executions (and their files) are kept this long, then purged by the workers. */
-export const RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
-const PURGE_EVERY_MS = 10 * 60 * 1000;
 
 export interface ExecutionsConsumerOptions {
   /** Application-wide limit of running executions (all processes); BACKGROUND_MAX_CONCURRENT by default. */
@@ -25,6 +23,8 @@ export interface ExecutionsConsumerOptions {
   pollMs?: number;
   /** How often progress is written and an abort request is looked for. */
   progressMs?: number;
+  /** Fire the cron schedules declared in this process (default true). */
+  schedules?: boolean;
 }
 
 const idList = (keys: string[]) => `{${keys.map(Number).join(",")}}`;
@@ -35,7 +35,8 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   const appLimit = () => options.maxConcurrent ?? env.BACKGROUND_MAX_CONCURRENT;
   const progressMs = options.progressMs ?? 250;
   const concurrency = options.concurrency ?? env.WORKER_CONCURRENCY;
-  let lastPurge = 0;
+  /** Per schedule, when its next slot is due (absent: check now, e.g. a catch-up after start-up). */
+  const dueAt = new Map<string, number>();
 
   return {
     name: "executions",
@@ -67,10 +68,12 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
 
     async recoverExpired(db) {
       await endHeldExecutions(db, sql`lease_expires_at < clock_timestamp()`);
-      if (Date.now() - lastPurge > PURGE_EVERY_MS) {
-        lastPurge = Date.now();
-        await purgeExecutions({ olderThanMs: RETENTION_MS }, db);
-        await db.execute(sql`delete from execution_watchers where expires_at < clock_timestamp()`);
+      if (options.schedules === false) return;
+      const now = new Date();
+      for (const schedule of registeredSchedules()) {
+        if (now.getTime() < (dueAt.get(schedule.name) ?? 0)) continue;
+        await fireSchedule(db, schedule, now);
+        dueAt.set(schedule.name, nextSlot(schedule.cron, schedule.timezone, now)?.getTime() ?? Infinity);
       }
     },
   };

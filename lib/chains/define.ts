@@ -11,6 +11,9 @@ export interface ChainUser {
   username: string;
 }
 
+/** Who runs system executions (schedules): stored without a user; only administrators see them. */
+export const SYSTEM_USER: ChainUser = Object.freeze({ id: 0, username: "system" });
+
 export interface StepContext<S> {
   /** The shared state: steps read and change it; background executions persist it at each step. */
   state: S;

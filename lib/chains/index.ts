@@ -15,13 +15,17 @@ export {
   registeredChainNames,
   type Step,
   type StepContext,
+  SYSTEM_USER,
 } from "./define";
 export { ChainAbortedError, ChainInputError, ExecutionLimitError, errorMessage } from "./errors";
 export { watchExecution } from "./live";
+export { purgeChain, purgeSchedule } from "./purge";
 export { abortExecution, getConcurrencyUsage, getExecution, listExecutions, type Viewer } from "./queries";
 export { type RetryPolicy, retryDelayMs } from "./retry";
 export { type ForegroundOptions, runChain, startChain } from "./run";
 export { type ExecutionRun, executionIsActive, listExecutionRuns, summarizeExecutionRuns } from "./runs";
+export { defineSchedule, registeredSchedules, type Schedule, type ScheduleOptions } from "./schedule";
+export { listSchedules, type ScheduleView } from "./schedules-view";
 export { purgeExecutions } from "./sql/purge-executions";
 export * from "./statuses";
 export type { AttemptRecord, ExecutionView } from "./view";

@@ -38,12 +38,13 @@ async function selectViews(where: SQL | undefined, limit: number, db: Executor):
       finishedAt: executions.finishedAt,
     })
     .from(executions)
-    .innerJoin(users, eq(users.id, executions.userId))
+    .leftJoin(users, eq(users.id, executions.userId))
     .where(where)
     .orderBy(desc(executions.id))
     .limit(Math.max(1, Math.min(limit, 1000)));
   return rows.map(({ userId: _owner, ...row }) => ({
     ...row,
+    username: row.username ?? "system",
     attemptLog: (row.attemptLog ?? []) as AttemptRecord[],
     runAt: iso(row.runAt),
     createdAt: iso(row.createdAt) ?? "",

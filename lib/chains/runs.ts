@@ -42,9 +42,9 @@ export async function listExecutionRuns<I = unknown>(
 ): Promise<ExecutionRun<I>[]> {
   const rows = await queryRows<ExecutionRun<I>>(
     db,
-    sql`select e.id as "executionId", u.username, e.input, e.status::text as status, e.sofar, e.totalwork,
+    sql`select e.id as "executionId", coalesce(u.username, 'system') as username, e.input, e.status::text as status, e.sofar, e.totalwork,
           e.created_at as "createdAt", e.started_at as "startedAt", e.finished_at as "finishedAt"
-        from executions e join users u on u.id = e.user_id
+        from executions e left join users u on u.id = e.user_id
         where e.chain_name = ${chainName} and e.status in (${statusList(statuses)})
         order by ${latestFinished ? sql`e.finished_at desc nulls last` : sql`e.id`}
         limit ${Math.max(1, Math.min(limit, 1000))}`,

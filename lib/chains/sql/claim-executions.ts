@@ -62,48 +62,49 @@ export function claimExecutions(
         where ${waiting} and not abort_requested and (serialize or max_concurrent is not null)
       ),
       queued as (
-        select id, chain_name, session_id, serialize, max_concurrent,
+        select id, chain_name, session_id, serialize, max_concurrent, priority,
           row_number() over (partition by chain_name, session_id order by id) as session_rank
         from executions
         where ${waiting} and not abort_requested
           and chain_name in (select chain_name from limited_chains)
       ),
       eligible as (
-        select q.*, row_number() over (partition by q.chain_name order by q.id) as chain_rank
+        select q.*, row_number() over (partition by q.chain_name order by q.priority desc, q.id) as chain_rank
         from queued q
         where not q.serialize or (q.session_rank = 1 and not exists (
           select 1 from running r where r.chain_name = q.chain_name and r.session_id = q.session_id))
       ),
       picked as (
         select id from (
-          (select e.id from eligible e
+          (select e.id, e.priority from eligible e
            where e.max_concurrent is null
               or e.chain_rank + (select count(*) from running r where r.chain_name = e.chain_name)
                  <= e.max_concurrent
-           order by e.id
+           order by e.priority desc, e.id
            limit ${take})
           union
-          (select id from executions
+          (select id, priority from executions
            where status = 'ENQUEUED' and not abort_requested and not serialize and max_concurrent is null
-           order by id
+           order by priority desc, id
            limit ${take})
           union
-          (select id from executions
+          (select id, priority from executions
            where status = 'SCHEDULED' and run_at <= clock_timestamp()
              and not abort_requested and not serialize and max_concurrent is null
-           order by id
+           order by priority desc, id
            limit ${take})
         ) candidates
-        order by id
+        -- Higher priority first; among equals, oldest first.
+        order by priority desc, id
         limit ${take}
       )
       update executions e
       set status = 'EXECUTING', lease_owner = ${workerId}, attempt = e.attempt + 1,
           lease_expires_at = clock_timestamp() + make_interval(secs => ${seconds(leaseMs)}),
           started_at = clock_timestamp(), updated_at = clock_timestamp(), state = coalesce(e.state, e.input)
-      from users u
-      where e.id in (select id from picked) and e.status in ('ENQUEUED', 'SCHEDULED') and u.id = e.user_id
-      returning e.id, e.chain_name as "chainName", e.user_id as "userId", u.username,
+      where e.id in (select id from picked) and e.status in ('ENQUEUED', 'SCHEDULED')
+      returning e.id, e.chain_name as "chainName", coalesce(e.user_id, 0) as "userId",
+        coalesce((select u.username from users u where u.id = e.user_id), 'system') as username,
         e.session_id as "sessionId", e.input, e.state, e.completed_through as "completedThrough", e.attempt,
         (e.serialize or e.max_concurrent is not null) as limited`,
     );
