@@ -267,7 +267,8 @@ export function depthChart(points: DepthPoint[]): string {
         `<line x1="${lefts[1]}" x2="${lefts[1]! + panel.w}" y1="${yRate(v)}" y2="${yRate(v)}" stroke="#eee"/><text x="${lefts[1]! - 6}" y="${yRate(v) + 4}" text-anchor="end">${Math.round(v)}</text>`,
     )
     .join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11" role="img">
+<title>Push claim p50 and drain rate against queue depth</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${lefts[0]}" y="24" font-size="13" font-weight="bold">Push claim p50 vs queue depth (log–log)</text>
 <text x="${lefts[1]}" y="24" font-size="13" font-weight="bold">Drain rate vs queue depth (msg/s)</text>

@@ -46,6 +46,7 @@ describe("metrics read from the database", () => {
     expect(body).toMatch(/^push_queue_last_status_code_messages\{status="failed",status_code="413"\} 1$/m);
     expect(body).toMatch(/^push_queue_last_status_code_messages\{status="sent",status_code="201"\} 1$/m);
     expect(body).toMatch(/^executions_queue_executions\{status="ENQUEUED"\} 1$/m);
+    expect(body).toMatch(/^executions_queue_executions\{status="ABORTED"\} 0$/m);
     expect(body).toMatch(/^worker_processes_live\{kind="worker"\} 1$/m);
     // Waited 1 s, ran 2 s: counted once in the right buckets, and not again at the next scrape.
     expect(body).toMatch(/^execution_wait_to_start_seconds_bucket\{le="0.5"\} 0$/m);

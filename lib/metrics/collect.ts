@@ -2,6 +2,7 @@ import "server-only";
 import { sql } from "drizzle-orm";
 import { Gauge, Histogram } from "prom-client";
 import { type Executor, queryRows } from "@/db/client";
+import { executionStatuses, pushMessageStatuses, pushPriorities } from "@/db/schema";
 import { listLiveWorkers } from "@/lib/worker/registry";
 import { metricsRegistry } from "./registry";
 
@@ -102,14 +103,15 @@ export async function renderMetrics(db: Executor): Promise<{ contentType: string
     ),
   ]);
   c.pushQueue.reset();
-  for (const status of ["queued", "sending", "sent", "failed"]) {
-    for (const priority of ["normal", "low"]) c.pushQueue.set({ status, priority }, 0);
+  for (const status of pushMessageStatuses) {
+    for (const priority of pushPriorities) c.pushQueue.set({ status, priority }, 0);
   }
   for (const row of pushRows) c.pushQueue.set({ status: row.status, priority: row.priority }, row.n);
   c.pushStatusCodes.reset();
   for (const row of codeRows)
     c.pushStatusCodes.set({ status: row.status, status_code: String(row.code) }, row.n);
   c.executionsQueue.reset();
+  for (const status of executionStatuses) c.executionsQueue.set({ status }, 0);
   for (const row of executionRows) c.executionsQueue.set({ status: row.status }, row.n);
   c.workers.reset();
   c.workers.set({ kind: "web" }, 0);

@@ -184,7 +184,7 @@ async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedN
 
 const MAX_COALESCED = 256;
 /** Statements in flight per database handle; calls arriving meanwhile wait and go together in the next. */
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 4;
 
 /**
  * Calls made outside a transaction at the same time (a fan-out from many requests or a loop) share one
