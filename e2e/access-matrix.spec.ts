@@ -126,7 +126,11 @@ for (const entry of accessMatrix) {
     const expected = rules[entry.rule];
     // The owner goes last: an allowed call by the owner may change the row the others were refused.
     for (const persona of personas) {
-      const context = await request.newContext({ baseURL, storageState: states.get(persona) });
+      // Sessions are revocable (SPEC H3): a check that signs out gets a sign-in of its own.
+      const context =
+        "endsSession" in entry && entry.endsSession
+          ? await requestAs(baseURL!, personaUsers[persona])
+          : await request.newContext({ baseURL, storageState: states.get(persona) });
       try {
         const seen = await outcome(entry, context, baseURL!);
         expect(seen.access, `${name} as ${persona} (${entry.rule}): ${seen.seen}`).toBe(expected[persona]);

@@ -1,5 +1,10 @@
 import { z } from "zod";
 
+// zod probes `Function("")` to decide on its JIT; in the browser the CSP (no 'unsafe-eval') refuses and
+// reports it as a violation. Without the JIT nothing is probed; this module is in every bundle that
+// holds a schema (data-load rules, department and reimbursement schemas).
+z.config({ jitless: true });
+
 /** True when the text holds ASCII control characters (newlines, NUL, escape…), never wanted in one-line fields. */
 export function hasControlCharacters(value: string): boolean {
   for (const char of value) {

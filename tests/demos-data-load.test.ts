@@ -180,7 +180,7 @@ describe("data load in the background (PostgreSQL)", () => {
     const page = await getSalesPage({ page: 2 }, handle.db);
     expect(page).toMatchObject({ total: 11_200, page: 2 });
     expect(page.rows).toHaveLength(15);
-  });
+  }, 90_000);
 
   it("stores bad rows with their reasons, and fails a file without the sales columns with a message", async () => {
     const submitted = await submit(steve, "bad-rows.csv", Buffer.from(BAD_CSV));

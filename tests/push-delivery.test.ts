@@ -145,7 +145,11 @@ describe("sendPushNotification → sender → push service", () => {
       const device = await subscribeDevice();
       double.respond(device.id, status);
       const { messageIds } = await sendPushNotification({ userName: "bo", title: "Gone", targetUrl: "/" });
-      const [row] = await waitForRows(messageIds, (r) => r[0]?.status === "failed");
+      // The sender marks the row failed, then forgets the device: wait for both.
+      const [row] = await waitForRows(
+        messageIds,
+        (r) => r[0]?.status === "failed" && r[0]?.subscriptionId === null,
+      );
       expect(row).toMatchObject({
         status: "failed",
         attempts: 1,

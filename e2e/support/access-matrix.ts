@@ -61,6 +61,8 @@ export type MatrixEntry =
       args: (data: MatrixData) => unknown[];
       /** Errors that mean "refused" besides the session/role ones (ownership checks). */
       refusedWith?: RegExp;
+      /** The call ends the session it is made with: it runs on a sign-in of its own. */
+      endsSession?: true;
     };
 
 const F = (fields: Record<string, string>) => ({ form: fields });
@@ -116,7 +118,7 @@ export const accessMatrix: MatrixEntry[] = [
   // Server actions (file#export)
   { action: "app/signin/actions.ts#signInAction", rule: "anyone", args: () => [{}, F({})] },
   // Only callable from the app's pages, which need a session (proxy.ts).
-  { action: "app/signin/actions.ts#signOutAction", rule: "signedIn", args: () => [] },
+  { action: "app/signin/actions.ts#signOutAction", rule: "signedIn", args: () => [], endsSession: true },
   {
     action: "app/(app)/reimbursements/actions.ts#submitReimbursementAction",
     rule: "signedIn",

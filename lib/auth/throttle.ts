@@ -13,10 +13,17 @@ import { getEnv } from "@/lib/env";
  * Only failures count, so people signing in from one office address are not held up by each other.
  */
 export function signInLimits() {
+  // `points` are the failures let through; the next one starts the wait (so 5 failures, then 60 s).
+  const limit = (failures: number, duration: number, blockDuration: number) => ({
+    failures,
+    points: failures - 1,
+    duration,
+    blockDuration,
+  });
   return {
-    accountAddress: { points: 5, duration: 15 * 60, blockDuration: 60 },
-    account: { points: 20, duration: 60 * 60, blockDuration: 15 * 60 },
-    address: { points: getEnv().SIGNIN_ADDRESS_FAILURES_PER_HOUR, duration: 60 * 60, blockDuration: 15 * 60 },
+    accountAddress: limit(5, 15 * 60, 60),
+    account: limit(20, 60 * 60, 15 * 60),
+    address: limit(getEnv().SIGNIN_ADDRESS_FAILURES_PER_HOUR, 60 * 60, 15 * 60),
   };
 }
 
@@ -34,7 +41,9 @@ function limitersFor(db: Executor): Record<LimitName, RateLimiterDrizzle> {
         schema: rateLimits,
         keyPrefix: `signin-${name}`,
         clearExpiredByTimeout: false,
-        ...signInLimits()[name],
+        points: signInLimits()[name].points,
+        duration: signInLimits()[name].duration,
+        blockDuration: signInLimits()[name].blockDuration,
       });
     found = { accountAddress: make("accountAddress"), account: make("account"), address: make("address") };
     limiters.set(db, found);

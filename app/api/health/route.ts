@@ -14,11 +14,18 @@ const noStore = { "Cache-Control": "no-store" };
  * For load balancers and monitors: 200 when the database answers and due work has a live worker,
  * 503 otherwise. Host names, process ids and worker ids are shown to administrators only.
  */
-/** The in-process worker without its id: whether it runs and which consumers it has. */
+/** The in-process worker without its id or errors: whether it runs and which consumers it has. */
 function publicStatus() {
   const status = getWorkerHost()?.status();
   if (!status) return null;
-  return { kind: status.kind, running: status.running, consumers: status.consumers };
+  // Counts only: a consumer's lastError may hold driver text.
+  const consumers = status.consumers.map(({ name, inFlight, processed, failed }) => ({
+    name,
+    inFlight,
+    processed,
+    failed,
+  }));
+  return { kind: status.kind, running: status.running, consumers };
 }
 
 export async function GET() {
