@@ -149,9 +149,9 @@ export async function startWorld(): Promise<World> {
         DBUS_SESSION_BUS_ADDRESS: desktop.busAddress,
       },
     });
+    started.push(async () => (await browserStarting).close());
     await waitForHealthy(`${APP}/api/health`, app, 240_000);
     const browser = await browserStarting;
-    started.push(() => browser.close());
     const connection = (browser as unknown as { connection: BiDiConnection }).connection;
     const chromeContext = async () => {
       const { result } = await connection.send("browsingContext.getTree", { "moz:scope": "chrome" });
