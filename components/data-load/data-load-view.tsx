@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState, useTransition } from "react";
 import { clearSalesDataAction } from "@/app/(app)/data-load/actions";
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import { plural } from "@/components/ui/format";
-import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
 import { ScrollRegion } from "@/components/ui/scroll-region";
 import { StatusBadge } from "@/components/ui/status-badge";
 import type { DataLoadView as LoadView } from "@/lib/data-load/queries";
@@ -33,6 +33,7 @@ export function DataLoadView({
   const [chosen, setChosen] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const [clearing, startClearing] = useTransition();
+  useHoldLiveRefresh(clearing);
   const fileInput = useRef<HTMLInputElement>(null);
   const wasActive = useRef(
     new Set(initialLoads.filter((load) => ACTIVE.includes(load.status)).map((l) => l.id)),
