@@ -37,6 +37,8 @@ for (const colorScheme of ["light", "dark"] as const) {
   test.describe(`accessibility (${colorScheme})`, () => {
     test.use({ colorScheme });
 
+    test.describe.configure({ timeout: 90_000 });
+
     test("the sign-in page", async ({ page }) => {
       await page.goto("/signin");
       await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
