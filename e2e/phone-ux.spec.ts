@@ -238,6 +238,7 @@ test.describe("live pages (U7)", () => {
     page,
     browser,
   }, testInfo) => {
+    test.setTimeout(120_000);
     const receipt = `Live ${testInfo.project.name} ${Date.now()}`;
     await page.goto("/signin");
     await signIn(page, isPhone(testInfo) ? "steve" : "bo");
@@ -249,8 +250,10 @@ test.describe("live pages (U7)", () => {
     // The approver's open queue shows the new claim without a reload.
     const task = approver.page.getByRole("listitem").filter({ hasText: receipt });
     await expect(task).toBeVisible({ timeout: 5_000 });
-    await task.getByRole("button", { name: /^Approve/ }).click();
-    await expect(approver.page.getByRole("status")).toBeVisible();
+    const approve = task.getByRole("button", { name: /^Approve/ });
+    await expect(approve).toBeEnabled();
+    await approve.click();
+    await expect(approver.page.getByRole("status")).toBeVisible({ timeout: 20_000 });
     // The claimant's open history follows.
     await expect(page.getByRole("row").filter({ hasText: receipt })).toContainText("APPROVED", {
       timeout: 5_000,

@@ -74,7 +74,7 @@ async function seed(browser: Browser) {
     await page.getByLabel("Amount").fill(amount as string);
     await page.getByLabel("Receipt From").fill(receipt as string);
     await page.getByRole("button", { name: "Submit" }).click();
-    await page.getByRole("status").waitFor();
+    await page.getByRole("status").waitFor({ timeout: 90_000 });
   }
   await page.goto("/data-load");
   await page.getByLabel("CSV or ZIP file").setInputFiles(path.join(root, "public/samples/sales-10000.zip"));
@@ -90,7 +90,7 @@ async function seed(browser: Browser) {
     .getByRole("button", { name: /^Approve/ })
     .first()
     .click();
-  await pat.getByRole("status").waitFor();
+  await pat.getByRole("status").waitFor({ timeout: 90_000 });
   await approver.close();
 
   const processor = await browser.newContext({ baseURL });
@@ -100,7 +100,7 @@ async function seed(browser: Browser) {
     await steve.goto("/departments");
     await steve.getByRole("button", { name: `Edit department ${deptno}` }).click();
     await steve.getByRole("dialog").getByRole("button", { name: "Process" }).click();
-    await steve.getByRole("status").waitFor();
+    await steve.getByRole("status").waitFor({ timeout: 90_000 });
   }
   await processor.close();
 }

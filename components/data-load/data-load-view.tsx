@@ -6,7 +6,7 @@ import { clearSalesDataAction } from "@/app/(app)/data-load/actions";
 import { ExecutionStatus } from "@/components/executions/execution-status";
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import { plural } from "@/components/ui/format";
-import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
 import { ScrollRegion } from "@/components/ui/scroll-region";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { isFinalStatus } from "@/lib/chains/statuses";
@@ -34,6 +34,7 @@ export function DataLoadView({
   const [chosen, setChosen] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const [clearing, startClearing] = useTransition();
+  useHoldLiveRefresh(clearing);
   const fileInput = useRef<HTMLInputElement>(null);
   const wasActive = useRef(
     new Set(initialLoads.filter((load) => !isFinalStatus(load.status)).map((l) => l.id)),

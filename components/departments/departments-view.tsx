@@ -12,7 +12,7 @@ import { ExecutionStatus } from "@/components/executions/execution-status";
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import { DataTable } from "@/components/ui/data-table";
 import { FieldError } from "@/components/ui/field-error";
-import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
 
 interface DepartmentRow {
   deptno: number;
@@ -42,6 +42,7 @@ export function DepartmentsView({
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[] | undefined>>({});
   const formRef = useRef<HTMLFormElement>(null);
   const [pending, startTransition] = useTransition();
+  useHoldLiveRefresh(pending);
   const processedBy = useMemo(
     () => new Map(processing.map((row) => [row.deptno, row.username])),
     [processing],

@@ -10,7 +10,7 @@ import {
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import { DataTable } from "@/components/ui/data-table";
 import { plural, statusLabel, statusTone } from "@/components/ui/format";
-import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { When } from "@/components/ui/when";
 
@@ -39,6 +39,7 @@ export function PushQueueView({
   counts: Partial<Record<QueueRow["status"], number>>;
 }) {
   const [pending, startTransition] = useTransition();
+  useHoldLiveRefresh(pending);
   const [message, setMessage] = useState<{ kind: "success" | "error"; text: string } | null>(null);
   const [confirmText, setConfirmText] = useState("");
   const dialog = useRef<HTMLDialogElement>(null);

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import { decideAction } from "@/app/(app)/approvals/actions";
-import { useLiveRefresh } from "@/components/ui/live-refresh";
+import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
 import { When } from "@/components/ui/when";
 
 export interface TaskRow {
@@ -31,6 +31,7 @@ export function ApprovalQueue({
   // Claims arrive and are decided by others while the page is open.
   useLiveRefresh();
   const [pending, startTransition] = useTransition();
+  useHoldLiveRefresh(pending);
   const [busyTask, setBusyTask] = useState<number | null>(null);
   const [message, setMessage] = useState<{ kind: "success" | "error"; text: string } | null>(null);
 

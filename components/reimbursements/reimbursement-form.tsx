@@ -3,6 +3,7 @@
 import { useActionState, useState } from "react";
 import { type SubmitState, submitReimbursementAction } from "@/app/(app)/reimbursements/actions";
 import { FieldError } from "@/components/ui/field-error";
+import { useHoldLiveRefresh } from "@/components/ui/live-refresh";
 
 export function ReimbursementForm({ initialToken }: { initialToken: string }) {
   const [state, formAction, pending] = useActionState<SubmitState, FormData>(submitReimbursementAction, {});
@@ -10,6 +11,7 @@ export function ReimbursementForm({ initialToken }: { initialToken: string }) {
   // what the user is typing.
   const [firstToken] = useState(initialToken);
   const token = state.nextToken ?? firstToken;
+  useHoldLiveRefresh(pending);
   // A new key after each attempt re-applies the kept values (React resets a submitted form).
   const formKey = `${token}-${state.ok ? "ok" : JSON.stringify(state.values ?? {})}`;
   return (

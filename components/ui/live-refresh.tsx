@@ -9,6 +9,21 @@ import { useEffect, useRef, useTransition } from "react";
  * visible again. A refresh starts only when the previous one has finished, so a slow server is never
  * flooded and the user's own actions are not queued behind a pile of refreshes.
  */
+/** Server actions in flight on this page: live refreshes wait for them (a refresh racing an action can
+ * leave the action's result undelivered). */
+let actionsInFlight = 0;
+
+/** Holds live refreshes while `pending` is true (a form or button whose server action is running). */
+export function useHoldLiveRefresh(pending: boolean): void {
+  useEffect(() => {
+    if (!pending) return;
+    actionsInFlight += 1;
+    return () => {
+      actionsInFlight -= 1;
+    };
+  }, [pending]);
+}
+
 export function useLiveRefresh(intervalMs = 1_500): void {
   const router = useRouter();
   const [refreshing, startTransition] = useTransition();
@@ -16,8 +31,7 @@ export function useLiveRefresh(intervalMs = 1_500): void {
   busy.current = refreshing;
   useEffect(() => {
     const refresh = () => {
-      if (busy.current || document.visibilityState !== "visible") return;
-      busy.current = true;
+      if (busy.current || actionsInFlight > 0 || document.visibilityState !== "visible") return;
       startTransition(() => router.refresh());
     };
     const timer = setInterval(refresh, intervalMs);
