@@ -161,29 +161,38 @@ export async function recordOutcome(db: Database, job: PushJob, workerId: string
         update push_subscriptions set last_success_at = now() where id in (select subscription_id from done)`);
       return;
     case "retry":
+      // One statement each: whoever sees the row's outcome also sees the device's (no window between them).
       await db.execute(sql`
-        update push_messages set status = 'queued', last_error = ${outcome.error},
-          last_status_code = ${outcome.statusCode}, lease_owner = null, lease_expires_at = null,
-          next_attempt_at = now() + make_interval(secs => ${outcome.delayMs / 1000})
-        where ${held}`);
-      await markDeviceFailure(db, job.subscription_id, outcome.error);
+        with done as (
+          update push_messages set status = 'queued', last_error = ${outcome.error},
+            last_status_code = ${outcome.statusCode}, lease_owner = null, lease_expires_at = null,
+            next_attempt_at = now() + make_interval(secs => ${outcome.delayMs / 1000})
+          where ${held} returning id)
+        ${deviceFailure(job.subscription_id, outcome.error)}`);
       return;
     case "failed":
       await db.execute(sql`
-        update push_messages set status = 'failed', last_error = ${outcome.error},
-          last_status_code = ${outcome.statusCode}, lease_owner = null, lease_expires_at = null
-        where ${held}`);
-      await markDeviceFailure(db, job.subscription_id, outcome.error);
+        with done as (
+          update push_messages set status = 'failed', last_error = ${outcome.error},
+            last_status_code = ${outcome.statusCode}, lease_owner = null, lease_expires_at = null
+          where ${held} returning id)
+        ${deviceFailure(job.subscription_id, outcome.error)}`);
       return;
     case "gone":
+      // The device will never receive anything again: forget it (its other queued rows fail later).
       await db.execute(sql`
-        update push_messages set status = 'failed', last_error = ${outcome.error},
-          last_status_code = ${outcome.statusCode}, lease_owner = null, lease_expires_at = null
-        where ${held}`);
-      // The device will never receive anything again: forget it (its other queued rows fail below).
-      await db.execute(sql`delete from push_subscriptions where id = ${job.subscription_id}`);
+        with done as (
+          update push_messages set status = 'failed', last_error = ${outcome.error},
+            last_status_code = ${outcome.statusCode}, lease_owner = null, lease_expires_at = null,
+            subscription_id = null
+          where ${held} returning id)
+        delete from push_subscriptions where id = ${job.subscription_id}`);
       return;
   }
+}
+
+function deviceFailure(subscriptionId: number, error: string) {
+  return sql`update push_subscriptions set last_failure_at = now(), last_error = ${error} where id = ${subscriptionId}`;
 }
 
 /**
@@ -254,12 +263,6 @@ export async function markSent(
       returning m.subscription_id)
     update push_subscriptions set last_success_at = now()
     where id in (select distinct subscription_id from done)`);
-}
-
-async function markDeviceFailure(db: Database, subscriptionId: number, error: string) {
-  await db.execute(
-    sql`update push_subscriptions set last_failure_at = now(), last_error = ${error} where id = ${subscriptionId}`,
-  );
 }
 
 /**
