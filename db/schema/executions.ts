@@ -9,9 +9,9 @@ import {
   pgEnum,
   pgTable,
   primaryKey,
-  uniqueIndex,
   text,
   timestamp,
+  uniqueIndex,
 } from "drizzle-orm/pg-core";
 // The status names are defined once, in the engine (client-safe module); the enum mirrors them.
 // A relative path: drizzle-kit loads this file without the "@/" alias.

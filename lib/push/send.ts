@@ -217,7 +217,7 @@ class Coalescer {
       batch.map((entry) => entry.item),
     )
       .then((results) => {
-        batch.forEach((entry, i) => entry.resolve(results[i] ? [results[i]] : []));
+        for (const [i, entry] of batch.entries()) entry.resolve(results[i] ? [results[i]] : []);
       })
       .catch((error: unknown) => {
         for (const entry of batch) entry.reject(error);
