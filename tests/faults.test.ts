@@ -117,7 +117,13 @@ describe("faults injected into running workers", () => {
     for (let i = 0; i < 100; i++) {
       const subscription = first.createSubscription(key);
       await saveSubscription(
-        { userId: bo.id, input: subscriptionInputSchema.parse(subscription), userAgent: "Android Chrome" },
+        {
+          userId: bo.id,
+          input: subscriptionInputSchema.parse(subscription),
+          userAgent: "Android Chrome",
+          // A hundred devices of one user: past the app's cap of 20 on purpose (a load test).
+          maxDevices: 100,
+        },
         fresh.handle.db,
       );
     }

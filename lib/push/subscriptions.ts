@@ -58,7 +58,18 @@ export const MAX_DEVICES_PER_USER = 20;
  * allow-list: the server will POST to it, so anything else would be a request-forgery vector.
  */
 export async function saveSubscription(
-  { userId, input, userAgent }: { userId: number; input: SubscriptionInput; userAgent: string },
+  {
+    userId,
+    input,
+    userAgent,
+    maxDevices = MAX_DEVICES_PER_USER,
+  }: {
+    userId: number;
+    input: SubscriptionInput;
+    userAgent: string;
+    /** Load tests with one user's hundred devices raise it; the app never does. */
+    maxDevices?: number;
+  },
   db: Executor = getDb(),
 ) {
   const checked = checkEndpoint(input.endpoint, parseAllowList(getEnv().PUSH_ENDPOINT_ALLOWLIST));
@@ -101,7 +112,7 @@ export async function saveSubscription(
     // Past the cap the oldest devices of this user go.
     await tx.execute(sql`delete from push_subscriptions where id in (
         select id from push_subscriptions where user_id = ${userId}
-        order by created_at desc, id desc offset ${MAX_DEVICES_PER_USER})`);
+        order by created_at desc, id desc offset ${maxDevices})`);
     return row;
   });
 }
