@@ -33,6 +33,7 @@ test.describe("phone-first layout (U2, U3, U5)", () => {
   test("lists are cards at 390 px with every field in view; tables use the width on desktop", async ({
     page,
   }, testInfo) => {
+    test.setTimeout(120_000);
     const receipt = `Cards ${testInfo.project.name} ${Date.now()}`;
     await page.goto("/signin");
     await signIn(page, "admin");

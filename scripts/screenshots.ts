@@ -140,7 +140,9 @@ async function main() {
             sessions.set(entry.user, page);
           }
           await page.goto(entry.path);
-          await page.waitForLoadState("networkidle").catch(() => {});
+          // Live pages never go network-idle: wait for the heading, then let the layout settle.
+          await page.getByRole("heading", { level: 1 }).first().waitFor({ timeout: 30_000 });
+          await page.waitForTimeout(300);
           const file = `${viewport.name}-${colorScheme}-${entry.name}.png`;
           await page.screenshot({ path: path.join(out, file), fullPage: true });
           shots.push(file);
