@@ -157,7 +157,7 @@ describe("data loads are all-or-nothing", () => {
     expect(refused).toEqual([{ line: 11, reason: ROW_NOT_STORED, raw: "No\\x00rway" }]);
   });
 
-  it("an aborted load keeps none of its rows", async () => {
+  it("an aborted load keeps none of its rows", { timeout: 120_000 }, async () => {
     const submitted = await submit("abort.csv", Buffer.from(generateSalesCsv(60_000, 11)));
     await waitFor(
       () => countSalesOfLoad({ loadId: submitted.loadId }, fresh.handle.db),
