@@ -99,7 +99,8 @@ async function outcome(
     });
     const status = response.status();
     expect(status, `${method} ${url}: no server error`).toBeLessThan(500);
-    return { access: [401, 403].includes(status) ? "deny" : "allow", seen: String(status) };
+    const refused = entry.hidesAsMissing ? [401, 403, 404] : [401, 403];
+    return { access: refused.includes(status) ? "deny" : "allow", seen: String(status) };
   }
   const args = entry
     .args(data)

@@ -54,6 +54,8 @@ export type MatrixEntry =
       body?: unknown;
       /** Several checks of one handler (e.g. a query parameter with its own rule). */
       variant?: string;
+      /** Refuses others with the answer a missing id gets (404), so that ids cannot be probed. */
+      hidesAsMissing?: true;
     }
   | {
       action: string;
@@ -99,11 +101,17 @@ export const accessMatrix: MatrixEntry[] = [
   { route: "DELETE /api/push/subscriptions", rule: "signedIn", body: { endpoint: "https://nowhere/x" } },
   { route: "GET /api/executions", rule: "signedIn" },
   { route: "GET /api/executions", variant: "all", rule: "admin", url: () => "/api/executions?scope=all" },
-  { route: "GET /api/executions/[id]", rule: "ownerOrAdmin", url: (d) => `/api/executions/${d.executionId}` },
+  {
+    route: "GET /api/executions/[id]",
+    rule: "ownerOrAdmin",
+    url: (d) => `/api/executions/${d.executionId}`,
+    hidesAsMissing: true,
+  },
   {
     route: "GET /api/executions/[id]/events",
     rule: "ownerOrAdmin",
     url: (d) => `/api/executions/${d.executionId}/events`,
+    hidesAsMissing: true,
   },
   { route: "GET /api/processing/status", rule: "signedIn" },
   { route: "GET /api/data-load", rule: "signedIn" },
