@@ -71,10 +71,10 @@ test.describe("native push notifications", () => {
     await clickNotification(context, "Test notification");
     await expect(page).toHaveURL(/\/settings\/push$/);
 
-    // The queue shows it as sent.
+    // The queue shows it as sent (one label per state on every page: "Sent").
     await adminPage.goto("/admin/push-queue");
     await expect(adminPage.getByRole("row").filter({ hasText: "Test notification" }).first()).toContainText(
-      "sent",
+      "Sent",
     );
     await adminPage.close();
 
