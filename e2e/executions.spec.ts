@@ -26,7 +26,8 @@ async function startWait(username: string, input: { steps: number; stepMs: numbe
 }
 
 function rowOf(page: Page, id: number) {
-  return page.getByRole("row").filter({ has: page.getByRole("cell", { name: String(id), exact: true }) });
+  // The id cell links to the execution; on phones the card also shows the cell's label ("Id 24").
+  return page.getByRole("row").filter({ has: page.getByRole("link", { name: String(id), exact: true }) });
 }
 
 test.describe("background executions", () => {
