@@ -250,7 +250,7 @@ describe("push in Firefox's own push stack", () => {
     assert.ok(old);
     const admin = await (await world.browser.createBrowserContext()).newPage();
     await signIn(admin, "admin", "/admin/push-queue");
-    await admin.locator("button.button-danger::-p-text(Regenerate credentials)").click();
+    await admin.locator("button.push-right::-p-text(Regenerate credentials)").click();
     await admin.locator("dialog input").fill("REGENERATE");
     await admin.locator("dialog button[type=submit]").click();
     await admin.waitForSelector("::-p-text(New credentials created.)");
