@@ -40,8 +40,8 @@ export function DataLoadView({
     new Set(initialLoads.filter((load) => !isFinalStatus(load.status)).map((l) => l.id)),
   );
 
-  // No polling of its own: the running load's status streams live (ExecutionStatus); the list is read
-  // again after an upload and when a load ends.
+  // The running load's status streams live (ExecutionStatus); the list is read again after an upload
+  // and when a load ends. The 2 s live refresh above only re-renders the server part (the sales table).
   const refresh = useCallback(async () => {
     try {
       const response = await fetch("/api/data-load", { cache: "no-store" });
