@@ -106,7 +106,8 @@ describe("delayed runs and cron schedules", () => {
       chain: tick,
       input: { label: "cron" },
     });
-    const start = new Date();
+    // 100 ms into a whole second, so that +1,000 and +1,500 ms fall in the same one-second slot.
+    const start = new Date(Math.floor(Date.now() / 1000) * 1000 + 100);
     // First sight: the schedule did not exist at earlier slots, so nothing is caught up.
     expect(await fireSchedule(fresh.handle.db, schedule, start)).toBeNull();
     const later = (ms: number) => new Date(start.getTime() + ms);

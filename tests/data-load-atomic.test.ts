@@ -50,8 +50,10 @@ describe("data loads are all-or-nothing", () => {
     return submitted;
   };
   const startHost = async () => {
+    // The killed worker's lease is short (1 s) so this host takes over soon; this host's own lease is
+    // long, so a busy machine delaying its renewals never makes it lose the load it runs.
     host = new WorkerHost(fresh.handle, "worker", quiet).register(
-      executionsConsumer({ leaseMs: 1_000, pollMs: 100, progressMs: 50 }),
+      executionsConsumer({ leaseMs: 15_000, pollMs: 100, progressMs: 50 }),
     );
     await host.start();
   };
@@ -166,7 +168,7 @@ describe("data loads are all-or-nothing", () => {
     );
     await abortExecution({ id: submitted.executionId, by: admin }, fresh.handle.db);
     const done = await finished(submitted.executionId);
-    expect(done.status).toBe("ABORTED");
+    expect(done.status, `${done.error}`).toBe("ABORTED");
     expect(await countSalesOfLoad({ loadId: submitted.loadId }, fresh.handle.db)).toBe(0);
     const [load] = await fresh.handle.db.select().from(dataLoads).where(eq(dataLoads.id, submitted.loadId));
     expect(load).toMatchObject({ error: "Aborted", rowsLoaded: 0 });
