@@ -90,6 +90,16 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
   return Array.isArray(result) ? result : result.rows;
 }
 
+/**
+ * An `int[]` parameter for `= any(…)` and `unnest(…)`: one bound value however long the list (drizzle would
+ * expand a JavaScript array into one parameter per element).
+ */
+export function intArray(values: readonly (number | string)[]): SQL {
+  const numbers = values.map(Number);
+  if (!numbers.every(Number.isSafeInteger)) throw new TypeError("intArray takes whole numbers only");
+  return sql`${`{${numbers.join(",")}}`}::int[]`;
+}
+
 /** NOTIFY that is delivered when the surrounding transaction (if any) commits. */
 export async function notify(executor: Executor, channel: string, payload = ""): Promise<void> {
   await executor.execute(sql`select pg_notify(${channel}, ${payload})`);

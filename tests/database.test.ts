@@ -61,10 +61,12 @@ describe.each(["pglite", "postgres"] as const)("database layer on %s", (kind) =>
   });
 
   it("delivers NOTIFY to a listener", async () => {
+    let deliver: (payload: string) => void = () => {};
     const received = new Promise<string>((resolve) => {
-      void handle.listen("db_test_channel", resolve);
+      deliver = resolve;
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // listen() resolves once LISTEN is in place.
+    await handle.listen("db_test_channel", (payload) => deliver(payload));
     await handle.db.execute(sql`select pg_notify('db_test_channel', 'hello')`);
     expect(await received).toBe("hello");
     const [row] = await queryRows<{ one: number }>(handle.db, sql`select 1 as one`);

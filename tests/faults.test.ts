@@ -4,7 +4,7 @@
 // stay within the documented at-least-once bound.
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows } from "@/db/client";
+import { intArray, queryRows } from "@/db/client";
 import { executions, pushMessages, pushSubscriptions, users } from "@/db/schema";
 import { runInBackground } from "@/lib/chains";
 import { waitChain } from "@/lib/chains/builtin";
@@ -12,7 +12,7 @@ import { ensureVapidCredentials, getVapidPublicKey } from "@/lib/push/credential
 import { sendPushNotification } from "@/lib/push/send";
 import { saveSubscription, subscriptionInputSchema } from "@/lib/push/subscriptions";
 import { PushDouble } from "../e2e/support/push-double";
-import { type FreshDatabase, freshDatabase, sleep, waitFor } from "./support/fresh-database";
+import { type FreshDatabase, freshDatabase, waitFor } from "./support/fresh-database";
 import { startWorkerProcess, type WorkerProcess, workerStarted } from "./support/worker-process";
 
 const PUSH_PORT = 4551;
@@ -217,13 +217,22 @@ describe("faults injected into running workers", () => {
     await sendPushNotification({ userName: "bo", title: "Before", targetUrl: "/" }, fresh.handle.db);
 
     // Drop every connection to this database (the worker's pool, its LISTEN connection, and ours).
-    const terminated = await queryRows<{ terminated: boolean }>(
+    const terminated = await queryRows<{ pid: number; terminated: boolean }>(
       fresh.handle.db,
-      sql`select pg_terminate_backend(pid) as terminated from pg_stat_activity
+      sql`select pid, pg_terminate_backend(pid) as terminated from pg_stat_activity
           where datname = current_database() and pid <> pg_backend_pid()`,
     );
     expect(terminated.length).toBeGreaterThan(0);
-    await sleep(500);
+    // The old connections are gone before ours goes too.
+    const pids = terminated.map((row) => row.pid);
+    await waitFor(
+      () =>
+        queryRows<{ left: number }>(
+          fresh.handle.db,
+          sql`select count(*)::int as left from pg_stat_activity where pid = any(${intArray(pids)})`,
+        ),
+      ([row]) => row?.left === 0,
+    );
     const [self] = await queryRows<{ pid: number }>(fresh.handle.db, sql`select pg_backend_pid() as pid`);
     await fresh.handle.db.execute(sql`select pg_terminate_backend(${self!.pid})`).catch(() => {});
 

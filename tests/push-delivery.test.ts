@@ -10,9 +10,9 @@ import { pushSenderConsumer } from "@/lib/push/sender";
 import { SubscriptionRefused, saveSubscription, subscriptionInputSchema } from "@/lib/push/subscriptions";
 import { WorkerHost } from "@/lib/worker/host";
 import { PushDouble } from "../e2e/support/push-double";
+import { waitFor } from "./support/fresh-database";
 
 const quiet = { info: () => {}, error: () => {} };
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let double: PushDouble;
 let host: WorkerHost;
@@ -33,18 +33,11 @@ async function messageRows(ids: number[]) {
   return getDb().select().from(pushMessages).where(inArray(pushMessages.id, ids)).orderBy(pushMessages.id);
 }
 
-async function waitForRows(
+const waitForRows = (
   ids: number[],
   done: (rows: Awaited<ReturnType<typeof messageRows>>) => boolean,
-  timeoutMs = 10_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = await messageRows(ids);
-    if (done(rows) || Date.now() > deadline) return rows;
-    await sleep(25);
-  }
-}
+  timeoutMs?: number,
+) => waitFor(() => messageRows(ids), done, timeoutMs);
 
 beforeAll(async () => {
   double = await PushDouble.start({ port: 4541 });
@@ -158,8 +151,12 @@ describe("sendPushNotification → sender → push service", () => {
       });
       expect(await getDb().$count(pushSubscriptions, eq(pushSubscriptions.id, device.rowId))).toBe(0);
       await pushQueueNow({ force: true });
-      await sleep(300);
+      // A message queued after the forced run is delivered: the queue has moved past the gone one.
+      const marker = await subscribeDevice();
+      await sendPushNotification({ userName: "bo", title: "Marker", targetUrl: "/" });
+      await double.waitForMessages(1, { subscriptionId: marker.id });
       expect(double.requests.filter((r) => r.subscriptionId === device.id)).toHaveLength(1);
+      expect((await messageRows(messageIds))[0]?.status).toBe("failed");
     },
   );
 
@@ -197,10 +194,11 @@ describe("sendPushNotification → sender → push service", () => {
     await getDb().transaction(async (tx) => {
       await sendPushNotification({ userName: "bo", title: "Committed", targetUrl: "/" }, tx);
     });
-    const [message] = await double.waitForMessages(1);
-    await sleep(300);
-    expect(double.received()).toHaveLength(1);
-    expect(JSON.parse(message!.payload).notification.title).toBe("Committed");
+    await double.waitForMessages(1);
+    // A later message arrives second: nothing of the rolled-back transaction was queued before it.
+    await sendPushNotification({ userName: "bo", title: "Marker", targetUrl: "/" });
+    const messages = await double.waitForMessages(2);
+    expect(messages.map((m) => JSON.parse(m.payload).notification.title)).toEqual(["Committed", "Marker"]);
   });
 
   it("refuses bad input and enqueues nothing", async () => {

@@ -1,6 +1,6 @@
 import "server-only";
 import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
-import { type Executor, getDb, queryRows } from "@/db/client";
+import { type Executor, getDb, intArray, queryRows } from "@/db/client";
 import { dataLoadRejects, dataLoads, sales } from "@/db/schema";
 import { type ExecutionStatus, type ExecutionView, listExecutions } from "@/lib/chains";
 import type { SalesRow } from "./rules";
@@ -212,7 +212,7 @@ export async function listDataLoads(
           db,
           sql`select id, load_id as "loadId", line, reason, raw from (
                 select r.*, row_number() over (partition by load_id order by line, id) as n
-                from data_load_rejects r where load_id = any(${`{${ids.join(",")}}`}::int[])) ranked
+                from data_load_rejects r where load_id = any(${intArray(ids)})) ranked
               where n <= ${REJECTS_SHOWN} order by load_id, line`,
         );
   return loads.map((load) => ({

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import { z } from "zod";
-import { type Executor, getDb, queryRows } from "@/db/client";
+import { type Executor, getDb, intArray, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import { buildPayload, type NotificationInput, notificationInputSchema } from "./payload";
 
@@ -71,7 +71,7 @@ export async function sendPushNotification(
   }
   const recipients =
     userIds !== undefined
-      ? sql`id = any(${`{${userIds.join(",")}}`}::int[])`
+      ? sql`id = any(${intArray(userIds)})`
       : segment === "all"
         ? sql`true`
         : sql`role = ${segment?.role ?? ""}`;

@@ -3,7 +3,7 @@ import https from "node:https";
 import { sql } from "drizzle-orm";
 import { HttpsProxyAgent } from "https-proxy-agent";
 import webpush from "web-push";
-import { type Database, queryRows } from "@/db/client";
+import { type Database, intArray, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
 import { checkEndpoint, type HostPattern, parseAllowList, requestTarget } from "./allow-list";
@@ -252,13 +252,11 @@ export async function markSent(
   workerId: string,
   entries: { id: number; statusCode: number }[],
 ) {
-  const ids = `{${entries.map((entry) => entry.id).join(",")}}`;
-  const codes = `{${entries.map((entry) => entry.statusCode).join(",")}}`;
   await db.execute(sql`
     with done as (
       update push_messages m set status = 'sent', sent_at = now(), last_status_code = d.code,
         last_error = null, lease_owner = null, lease_expires_at = null
-      from unnest(${ids}::int[], ${codes}::int[]) as d(id, code)
+      from unnest(${intArray(entries.map((entry) => entry.id))}, ${intArray(entries.map((entry) => entry.statusCode))}) as d(id, code)
       where m.id = d.id and m.lease_owner = ${workerId} and m.status = 'sending'
       returning m.subscription_id)
     update push_subscriptions set last_success_at = now()
@@ -363,7 +361,7 @@ export function pushSenderConsumer(
       const rows = await queryRows<{ id: number }>(
         db,
         sql`update push_messages set lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
-            where lease_owner = ${workerId} and status = 'sending' and id = any(${`{${keys.join(",")}}`}::int[])
+            where lease_owner = ${workerId} and status = 'sending' and id = any(${intArray(keys)})
             returning id`,
       );
       return rows.map((row) => String(row.id));
@@ -372,7 +370,7 @@ export function pushSenderConsumer(
       await db.execute(
         sql`update push_messages set status = 'queued', attempts = greatest(attempts - 1, 0),
               lease_owner = null, lease_expires_at = null
-            where lease_owner = ${workerId} and status = 'sending' and id = any(${`{${keys.join(",")}}`}::int[])`,
+            where lease_owner = ${workerId} and status = 'sending' and id = any(${intArray(keys)})`,
       );
     },
     async recoverExpired(db) {

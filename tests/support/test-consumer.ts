@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type Database, type Executor, notify, queryRows } from "@/db/client";
+import { type Database, type Executor, intArray, notify, queryRows } from "@/db/client";
 import type { Consumer, JobContext } from "@/lib/worker/consumer";
 
 export interface TestJob {
@@ -87,7 +87,7 @@ export function testConsumer(
         db,
         sql`update host_test_jobs set lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
             where lease_owner = ${workerId} and status = 'running'
-              and id = any(${`{${keys.join(",")}}`}::int[])
+              and id = any(${intArray(keys)})
             returning id`,
       );
       return rows.map((row) => String(row.id));
@@ -95,7 +95,7 @@ export function testConsumer(
     async releaseLeases(db, { workerId, keys }) {
       await db.execute(
         sql`update host_test_jobs set status = 'queued', lease_owner = null
-            where lease_owner = ${workerId} and id = any(${`{${keys.join(",")}}`}::int[])`,
+            where lease_owner = ${workerId} and id = any(${intArray(keys)})`,
       );
     },
   };
