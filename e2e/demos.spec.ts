@@ -1,6 +1,6 @@
 import path from "node:path";
-import { type Browser, expect, type Page, type TestInfo, test } from "@playwright/test";
-import { expectNoHorizontalScroll, signIn } from "./support/fixtures";
+import type { Page, TestInfo } from "@playwright/test";
+import { expect, expectNoHorizontalScroll, signIn, test } from "./support/fixtures";
 
 /**
  * Desktop and phone run in parallel against one server: each project uses its own users and departments,
@@ -10,22 +10,6 @@ function cast(testInfo: TestInfo) {
   return testInfo.project.name === "phone"
     ? { processor: "bo", other: "admin", deptno: 30, freeDeptno: 40 }
     : { processor: "steve", other: "pat", deptno: 20, freeDeptno: 10 };
-}
-
-/** A second signed-in person on the same kind of device. */
-async function secondUser(browser: Browser, testInfo: TestInfo, username: string): Promise<Page> {
-  const { viewport, userAgent, deviceScaleFactor, isMobile, hasTouch, baseURL } = testInfo.project.use;
-  const context = await browser.newContext({
-    viewport,
-    userAgent,
-    deviceScaleFactor,
-    isMobile,
-    hasTouch,
-    baseURL,
-  });
-  const page = await context.newPage();
-  await signIn(page, username);
-  return page;
 }
 
 async function openDepartment(page: Page, deptno: number) {
@@ -52,7 +36,7 @@ const shot = (page: Page, testInfo: TestInfo, name: string) =>
 test.describe("departments processing in the background", () => {
   test("process, refusal naming the processor, Hide Process Button, live status, history", async ({
     page,
-    browser,
+    person,
   }, testInfo) => {
     test.setTimeout(150_000);
     const { processor, other, deptno, freeDeptno } = cast(testInfo);
@@ -77,7 +61,7 @@ test.describe("departments processing in the background", () => {
     await expect(dialog).toBeHidden();
 
     // Someone else tries the same department: told who has it.
-    const second = await secondUser(browser, testInfo, other);
+    const { page: second } = await person(other);
     await second.goto("/departments");
     dialog = await openDepartment(second, deptno);
     await dialog.getByRole("button", { name: "Process" }).click();
@@ -130,7 +114,6 @@ test.describe("departments processing in the background", () => {
     await expect(page.getByText(`${deptno} · ${PROCESSOR}`).first()).toBeVisible();
     await expectNoHorizontalScroll(page);
     await shot(page, testInfo, "processing-history");
-    await second.context().close();
   });
 });
 

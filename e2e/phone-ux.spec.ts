@@ -1,5 +1,5 @@
-import { type Browser, expect, type Locator, type Page, type TestInfo, test } from "@playwright/test";
-import { expectNoHorizontalScroll, signIn } from "./support/fixtures";
+import type { Locator, Page, TestInfo } from "@playwright/test";
+import { expect, expectNoHorizontalScroll, signIn, test } from "./support/fixtures";
 import { clickNotification, deliverToServiceWorker, PUSH_CONTROL, stubPushManager } from "./support/push";
 
 const isPhone = (testInfo: TestInfo) => testInfo.project.name === "phone";
@@ -8,15 +8,6 @@ async function box(locator: Locator) {
   const found = await locator.boundingBox();
   if (!found) throw new Error(`no box for ${locator}`);
   return found;
-}
-
-/** Another person on the same kind of device. */
-async function person(browser: Browser, username: string) {
-  const context = await browser.newContext(test.info().project.use);
-  const page = await context.newPage();
-  await page.goto("/signin");
-  await signIn(page, username);
-  return { context, page };
 }
 
 async function submitClaim(page: Page, receipt: string): Promise<number> {
@@ -237,13 +228,13 @@ test.describe("push feedback (U6)", () => {
 test.describe("live pages (U7)", () => {
   test("the claimant's history and the approval queue update by themselves", async ({
     page,
-    browser,
+    person,
   }, testInfo) => {
     test.setTimeout(120_000);
     const receipt = `Live ${testInfo.project.name} ${Date.now()}`;
     await page.goto("/signin");
     await signIn(page, isPhone(testInfo) ? "steve" : "bo");
-    const approver = await person(browser, "pat");
+    const approver = await person("pat");
     await approver.page.goto("/approvals");
     await expect(approver.page.getByRole("heading", { name: "Approval Queue" })).toBeVisible();
 
@@ -259,7 +250,6 @@ test.describe("live pages (U7)", () => {
     await expect(page.getByRole("row").filter({ hasText: receipt })).toContainText("APPROVED", {
       timeout: 5_000,
     });
-    await approver.context.close();
   });
 });
 

@@ -1,33 +1,13 @@
-import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
-import { expectNoHorizontalScroll, signIn } from "./support/fixtures";
+import type { Page } from "@playwright/test";
+import { e2eDatabase } from "./support/db";
+import { expect, expectNoHorizontalScroll, signIn, test } from "./support/fixtures";
 import {
   clickNotification,
   currentDoubleSubscriptionId,
   deliverToServiceWorker,
   PUSH_CONTROL,
   shownNotifications,
-  stubPushManager,
 } from "./support/push";
-
-/** A signed-in person in their own browser context (their own phone or laptop). */
-async function person(browser: Browser, username: string, baseURL: string, options: { push?: boolean } = {}) {
-  const context = await browser.newContext(test.info().project.use);
-  if (options.push) {
-    await context.grantPermissions(["notifications"], { origin: baseURL });
-    await stubPushManager(context);
-  }
-  const page = await context.newPage();
-  await page.goto("/signin");
-  await signIn(page, username);
-  if (options.push) {
-    await page.goto("/settings/push");
-    const toggle = page.getByRole("switch", { name: "Enable push notifications on this device" });
-    await expect(toggle).toBeEnabled();
-    await toggle.click();
-    await expect(toggle).toHaveAttribute("aria-checked", "true");
-  }
-  return { context, page };
-}
 
 async function submitClaim(page: Page, amount: string, receiptFrom: string): Promise<number> {
   await page.goto("/reimbursements");
@@ -70,22 +50,19 @@ function taskCard(page: Page, reimbursementId: number) {
     .filter({ has: page.locator(`a[href="/reimbursements/${reimbursementId}"]`) });
 }
 
-const closeAll = (...contexts: BrowserContext[]) => Promise.all(contexts.map((c) => c.close()));
-
 test.describe("reimbursement approval with deep-linked notifications", () => {
   test("the whole story: submit, approve, notification, tap opens the approved claim", async ({
-    browser,
-    baseURL,
+    person,
   }, testInfo) => {
     // The phone project tells the story with bo; desktop runs the same with steve so the two never mix.
     const claimant = testInfo.project.name === "phone" ? "bo" : "steve";
-    const employee = await person(browser, claimant, baseURL!, { push: true });
+    const employee = await person(claimant, { push: true });
     const device = await currentDoubleSubscriptionId(employee.page);
 
     const id = await submitClaim(employee.page, "59.95", "Joe's Pharmacy");
     await expectNoHorizontalScroll(employee.page);
 
-    const approver = await person(browser, "pat", baseURL!);
+    const approver = await person("pat");
     await approver.page.goto("/approvals");
     const card = taskCard(approver.page, id);
     await expect(card).toContainText(`Claim for $59.95 from Joe's Pharmacy by ${claimant.toUpperCase()}`);
@@ -116,21 +93,19 @@ test.describe("reimbursement approval with deep-linked notifications", () => {
     await expectNoHorizontalScroll(employee.page);
 
     // The same tap on a device where the session ended: sign-in first, then straight back to the claim.
-    const signedOut = await browser.newContext(testInfo.project.use);
-    const tap = await signedOut.newPage();
+    const { page: tap } = await person(null);
     await tap.goto(`/reimbursements/${id}`);
     await expect(tap).toHaveURL(new RegExp(`/signin\\?callbackUrl=%2Freimbursements%2F${id}$`));
     await signIn(tap, claimant);
     await expect(tap).toHaveURL(new RegExp(`/reimbursements/${id}$`));
     await expect(tap.locator("dl")).toContainText("APPROVED");
-    await closeAll(employee.context, approver.context, signedOut);
   });
 
-  test("reject path: the claimant sees REJECTED", async ({ browser, baseURL }, testInfo) => {
+  test("reject path: the claimant sees REJECTED", async ({ person }, testInfo) => {
     const receipt = `Reject Shop ${testInfo.project.name} ${Date.now()}`;
-    const employee = await person(browser, "bo", baseURL!);
+    const employee = await person("bo");
     const id = await submitClaim(employee.page, "12.50", receipt);
-    const approver = await person(browser, "pat", baseURL!);
+    const approver = await person("pat");
     await approver.page.goto(`/approvals?q=${encodeURIComponent(receipt)}`);
     await taskCard(approver.page, id)
       .getByRole("button", { name: /^Reject/ })
@@ -140,19 +115,17 @@ test.describe("reimbursement approval with deep-linked notifications", () => {
     await expect(employee.page.locator("dl")).toContainText("REJECTED");
     await employee.page.goto("/reimbursements");
     await expect(employee.page.getByRole("row").filter({ hasText: receipt })).toContainText("REJECTED");
-    await closeAll(employee.context, approver.context);
   });
 
   test("two approvers at once: one decision, one notification, a clear message for the other", async ({
-    browser,
-    baseURL,
+    person,
   }, testInfo) => {
     const receipt = `Race Shop ${testInfo.project.name} ${Date.now()}`;
-    const employee = await person(browser, "bo", baseURL!, { push: true });
+    const employee = await person("bo", { push: true });
     const device = await currentDoubleSubscriptionId(employee.page);
     const id = await submitClaim(employee.page, "33.00", receipt);
-    const pat = await person(browser, "pat", baseURL!);
-    const admin = await person(browser, "admin", baseURL!);
+    const pat = await person("pat");
+    const admin = await person("admin");
     for (const { page } of [pat, admin]) await page.goto(`/approvals?q=${encodeURIComponent(receipt)}`);
     await Promise.all([
       taskCard(pat.page, id)
@@ -174,20 +147,28 @@ test.describe("reimbursement approval with deep-linked notifications", () => {
       texts.filter((t) => /This claim was already approved by (PAT|ADMIN)\./.test(t ?? "")),
     ).toHaveLength(1);
     await waitForPushed(device, (n) => n.navigate.endsWith(`/reimbursements/${id}`));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Both decisions have returned, so every push they queued exists: wait until none is left to send.
+    const sql = e2eDatabase();
+    await expect
+      .poll(async () => {
+        const [row] = await sql<{ left: number }[]>`
+          select count(*)::int as left from push_messages m join push_subscriptions s on s.id = m.subscription_id
+          where s.endpoint like ${`%${device}%`} and m.status in ('queued', 'sending')`;
+        return row?.left;
+      })
+      .toBe(0);
+    await sql.end();
     expect(await pushedTo(device, (n) => n.navigate.endsWith(`/reimbursements/${id}`))).toHaveLength(1);
-    await closeAll(employee.context, pat.context, admin.context);
   });
 
-  test("an employee cannot open another employee's reimbursement", async ({ browser, baseURL }, testInfo) => {
-    const steve = await person(browser, "steve", baseURL!);
+  test("an employee cannot open another employee's reimbursement", async ({ person }, testInfo) => {
+    const steve = await person("steve");
     const id = await submitClaim(steve.page, "9.99", `Private ${testInfo.project.name} ${Date.now()}`);
-    const bo = await person(browser, "bo", baseURL!);
+    const bo = await person("bo");
     const response = await bo.page.goto(`/reimbursements/${id}`);
     expect(response?.status()).toBe(404);
     await expect(bo.page.getByRole("heading", { name: "Not found" })).toBeVisible();
     await expect(bo.page.getByText("9.99")).toHaveCount(0);
-    await closeAll(steve.context, bo.context);
   });
 
   test("bad amounts get a field error and create nothing", async ({ page }, testInfo) => {
@@ -207,14 +188,11 @@ test.describe("reimbursement approval with deep-linked notifications", () => {
     await expect(page.getByRole("row").filter({ hasText: "Bad Amount Shop" })).toHaveCount(0);
   });
 
-  test("Approve from the approver's notification acts like the button", async ({
-    browser,
-    baseURL,
-  }, testInfo) => {
+  test("Approve from the approver's notification acts like the button", async ({ person }, testInfo) => {
     const receipt = `Action Shop ${testInfo.project.name} ${Date.now()}`;
-    const approver = await person(browser, "pat", baseURL!, { push: true });
+    const approver = await person("pat", { push: true });
     const device = await currentDoubleSubscriptionId(approver.page);
-    const employee = await person(browser, "bo", baseURL!);
+    const employee = await person("bo");
     const id = await submitClaim(employee.page, "44.00", receipt);
 
     const message = await waitForPushed(device, (n) => n.body.includes(receipt));
@@ -244,10 +222,9 @@ test.describe("reimbursement approval with deep-linked notifications", () => {
     await employee.page.goto(`/reimbursements/${id}`);
     await expect(employee.page.locator("dl")).toContainText("APPROVED");
     await expect(employee.page.locator("dl")).toContainText("PAT");
-    await closeAll(approver.context, employee.context);
   });
 
-  test("the notification endpoint refuses employees and cross-site posts", async ({ page }) => {
+  test("the notification endpoint refuses employees and cross-site posts", async ({ page, person }) => {
     await page.goto("/signin");
     await signIn(page, "bo");
     const asEmployee = await page.request.post("/api/approvals/1/approve", { data: {} });
@@ -256,10 +233,7 @@ test.describe("reimbursement approval with deep-linked notifications", () => {
     const badDecision = await page.request.post("/api/approvals/abc/maybe", { data: {} });
     expect([400, 403]).toContain(badDecision.status());
 
-    const approver = await page.context().browser()!.newContext();
-    const patPage = await approver.newPage();
-    await patPage.goto(`${page.url().split("/").slice(0, 3).join("/")}/signin`);
-    await signIn(patPage, "pat");
+    const { page: patPage } = await person("pat");
     const crossSite = await patPage.request.post("/api/approvals/1/approve", {
       data: {},
       headers: { origin: "https://evil.example.com" },
@@ -268,6 +242,5 @@ test.describe("reimbursement approval with deep-linked notifications", () => {
     expect(await crossSite.json()).toMatchObject({ code: "cross_origin" });
     const wrongDecision = await patPage.request.post("/api/approvals/1/maybe", { data: {} });
     expect(wrongDecision.status()).toBe(400);
-    await approver.close();
   });
 });
