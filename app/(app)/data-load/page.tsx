@@ -40,7 +40,7 @@ export default async function Page({
           .
         </p>
       </div>
-      <DataLoadView initialLoads={loads} salesTotal={sales.total} />
+      <DataLoadView loads={loads} salesTotal={sales.total} />
       <div className="stack">
         <h2>Sales ({plural(sales.total, "row")})</h2>
         <div className="data-table sales-table">
