@@ -91,7 +91,7 @@ export function DepartmentsView({
     () => [
       {
         accessorKey: "deptno",
-        header: "Deptno",
+        header: "Number",
         cell: ({ row }) => (
           <button
             type="button"
@@ -103,8 +103,8 @@ export function DepartmentsView({
           </button>
         ),
       },
-      { accessorKey: "dname", header: "Dname" },
-      { accessorKey: "loc", header: "Loc" },
+      { accessorKey: "dname", header: "Name" },
+      { accessorKey: "loc", header: "Location" },
       {
         id: "processing",
         header: "Processing by",
