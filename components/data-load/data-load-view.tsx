@@ -7,6 +7,7 @@ import { ExecutionSummary } from "@/components/executions/execution-status";
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import { plural } from "@/components/ui/format";
 import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
+import { Notice } from "@/components/ui/notice";
 import { ScrollRegion } from "@/components/ui/scroll-region";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { isFinalStatus } from "@/lib/chains/statuses";
@@ -125,14 +126,7 @@ export function DataLoadView({ loads, salesTotal }: { loads: DataLoadRow[]; sale
           </ConfirmButton>
         </div>
       </form>
-      {notice ? (
-        <p
-          role={notice.ok ? "status" : "alert"}
-          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
-        >
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <Notice tone={notice.ok ? "success" : "error"}>{notice.text}</Notice> : null}
       <h2>Your loads</h2>
       {loads.length === 0 ? <p className="muted">You have not loaded a file yet.</p> : null}
       <ul className="load-list">
@@ -150,7 +144,11 @@ export function DataLoadView({ loads, salesTotal }: { loads: DataLoadRow[]; sale
                 {number(load.rowsRejected)} rejected
               </p>
             )}
-            {load.error ? <p className="alert alert-error">{load.error}</p> : null}
+            {load.error ? (
+              <Notice tone="error" announce={false}>
+                {load.error}
+              </Notice>
+            ) : null}
             {load.rejects.length > 0 ? (
               <details className="rejects">
                 <summary>

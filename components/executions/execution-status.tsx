@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useRef, useState, useTransition } from "react";
 import { abortExecutionAction } from "@/app/(app)/executions/actions";
 import { useHoldLiveRefresh } from "@/components/ui/live-refresh";
+import { Notice } from "@/components/ui/notice";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { isFinalStatus } from "@/lib/chains/statuses";
@@ -128,14 +129,7 @@ export function ExecutionSummary({
           Step {view.stepSequence}: {view.stepName}
         </p>
       ) : null}
-      {notice ? (
-        <p
-          role={notice.ok ? "status" : "alert"}
-          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
-        >
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <Notice tone={notice.ok ? "success" : "error"}>{notice.text}</Notice> : null}
       {isFinalStatus(view.status) ? null : (
         <div className="toolbar">
           <button

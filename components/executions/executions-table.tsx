@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useState, useTransition } from "react"
 import { abortExecutionAction } from "@/app/(app)/executions/actions";
 import { DataTable } from "@/components/ui/data-table";
 import { statusLabel } from "@/components/ui/format";
+import { Notice } from "@/components/ui/notice";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { When } from "@/components/ui/when";
@@ -212,14 +213,7 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
           </label>
         </div>
       ) : null}
-      {notice ? (
-        <p
-          role={notice.ok ? "status" : "alert"}
-          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
-        >
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <Notice tone={notice.ok ? "success" : "error"}>{notice.text}</Notice> : null}
       {stale ? <p className="muted small">Could not refresh; retrying…</p> : null}
       <DataTable
         caption={scope === "all" ? "All background executions" : "My background executions"}
