@@ -46,6 +46,11 @@ test.describe("phone-first layout (U2, U3, U5)", () => {
       }
       // Each value carries its column's name.
       await expect(row.getByRole("cell").nth(1)).toHaveAttribute("data-label", "Amount");
+      // A status badge is as wide as its word, not stretched across the card.
+      expect((await box(status)).width).toBeLessThan(rowBox.width / 3);
+      // Sorting is one "Sort by" select above the cards, not a row of header chips.
+      await expect(page.getByLabel("Sort by")).toBeVisible();
+      await expect(page.locator("main thead button:visible")).toHaveCount(0);
       // The claim link, the only way into a claim, is a real touch target.
       const linkBox = await box(link);
       expect(linkBox.width).toBeGreaterThanOrEqual(44);

@@ -2,7 +2,7 @@
 // Starts the app as the Quick start does (embedded database in a temporary folder, so nothing of yours is
 // touched), fills it with a little demo data, photographs each page, writes docs/screenshots/README.md and
 // stops the server. SCREENSHOTS_PORT (default 3400) and PLAYWRIGHT_CHROMIUM_PATH as for the e2e tests.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -38,6 +38,9 @@ const VIEWPORTS: { name: "phone" | "desktop"; options: BrowserContextOptions }[]
   { name: "desktop", options: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 900 } } },
 ];
 const SCHEMES = ["light", "dark"] as const;
+/** Phones: the fixed tab bar anchored to the page's bottom instead of the viewport's (see below). */
+const FULL_PAGE_CSS =
+  "@media (max-width: 640px) { .shell { position: relative; } .nav { position: absolute !important; } }";
 
 async function waitForHealth(server: ChildProcess): Promise<void> {
   const deadline = Date.now() + 300_000;
@@ -143,6 +146,9 @@ async function main() {
           // Live pages never go network-idle: wait for the heading, then let the layout settle.
           await page.getByRole("heading", { level: 1 }).first().waitFor({ timeout: 30_000 });
           await page.waitForTimeout(300);
+          // A full-page shot keeps fixed elements where the viewport had them: the phone tab bar would
+          // sit in the middle of a long page. Anchor it to the page's bottom for the shot.
+          await page.addStyleTag({ content: FULL_PAGE_CSS });
           const file = `${viewport.name}-${colorScheme}-${entry.name}.png`;
           await page.screenshot({ path: path.join(out, file), fullPage: true });
           shots.push(file);
@@ -167,6 +173,15 @@ async function main() {
         ...rows,
         "",
       ].join("\n"),
+    );
+    // The index is committed: written in the form `npm run lint` (Biome) expects.
+    spawnSync(
+      path.join(root, "node_modules/.bin/biome"),
+      ["format", "--write", "docs/screenshots/README.md"],
+      {
+        cwd: root,
+        stdio: "inherit",
+      },
     );
     console.log(`[screenshots] ${shots.length} screenshots in ${path.relative(root, out)}/`);
   } finally {

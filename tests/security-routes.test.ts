@@ -31,3 +31,22 @@ describe("state-changing route handlers", () => {
     });
   }
 });
+
+describe("route handlers", () => {
+  // One error convention (SPEC S4): each handler is wrapped in apiRoute, so every error code maps to its
+  // HTTP status in one place (lib/http/errors.ts) and anything unexpected is logged and answered 500.
+  for (const file of routes) {
+    const source = readFileSync(path.join(root, file), "utf8");
+    const exported = [
+      ...source.matchAll(
+        /export (?:const|async function|function) (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\b/g,
+      ),
+    ];
+    it(`${file} answers through apiRoute`, () => {
+      expect(exported.length).toBeGreaterThan(0);
+      for (const [, method] of exported) {
+        expect(source, `${method} is wrapped in apiRoute`).toContain(`export const ${method} = apiRoute(`);
+      }
+    });
+  }
+});

@@ -4,7 +4,6 @@ import { createDatabase, type DatabaseHandle } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import { seedDatabase } from "@/db/seed";
 import { changePassword, changePasswordSchema } from "@/lib/auth/account";
-import { CLIENT_ADDRESS_HEADER, clientAddress } from "@/lib/auth/client-address";
 import { verifyPassword } from "@/lib/auth/password";
 import { createUserSession, isSessionActive, revokeSession, revokeUserSessions } from "@/lib/auth/sessions";
 import {
@@ -13,6 +12,7 @@ import {
   signInLimits,
   signInRetryAfter,
 } from "@/lib/auth/throttle";
+import { CLIENT_ADDRESS_HEADER, clientAddress } from "@/lib/http/client-address";
 import { getUserByUsername } from "@/lib/users/queries";
 import { createFreshDatabase, dropDatabase } from "./support/postgres";
 

@@ -3,6 +3,7 @@
 import { useRef, useState, useTransition } from "react";
 import { changePasswordAction, signOutEverywhereAction } from "@/app/(app)/settings/actions";
 import { FieldError } from "@/components/ui/field-error";
+import { Notice } from "@/components/ui/notice";
 
 type Errors = Record<string, string[] | undefined>;
 
@@ -46,14 +47,7 @@ export function AccountSecurity() {
     <>
       <form ref={form} action={submit} className="card stack" noValidate>
         <h2>Change password</h2>
-        {result ? (
-          <p
-            role={result.ok ? "status" : "alert"}
-            className={`alert ${result.ok ? "alert-success" : "alert-error"}`}
-          >
-            {result.text}
-          </p>
-        ) : null}
+        {result ? <Notice tone={result.ok ? "success" : "error"}>{result.text}</Notice> : null}
         {field("currentPassword", "Current password", "current-password")}
         {field("newPassword", "New password", "new-password")}
         {field("confirmPassword", "Repeat new password", "new-password")}

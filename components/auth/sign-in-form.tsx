@@ -3,17 +3,14 @@
 import { useActionState } from "react";
 import { type SignInState, signInAction } from "@/app/signin/actions";
 import { FieldError } from "@/components/ui/field-error";
+import { Notice } from "@/components/ui/notice";
 
 export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
   const [state, formAction, pending] = useActionState<SignInState, FormData>(signInAction, {});
   return (
     <form action={formAction} className="stack" noValidate>
       <input type="hidden" name="callbackUrl" value={callbackUrl} />
-      {state.error ? (
-        <p role="alert" className="alert alert-error">
-          {state.error}
-        </p>
-      ) : null}
+      {state.error ? <Notice tone="error">{state.error}</Notice> : null}
       <label className="field">
         <span>Username</span>
         <input

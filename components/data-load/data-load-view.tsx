@@ -3,10 +3,11 @@
 import { useRouter } from "next/navigation";
 import { useCallback, useRef, useState, useTransition } from "react";
 import { clearSalesDataAction } from "@/app/(app)/data-load/actions";
-import { ExecutionStatus } from "@/components/executions/execution-status";
+import { ExecutionSummary } from "@/components/executions/execution-status";
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import { plural } from "@/components/ui/format";
 import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
+import { Notice } from "@/components/ui/notice";
 import { ScrollRegion } from "@/components/ui/scroll-region";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { isFinalStatus } from "@/lib/chains/statuses";
@@ -18,17 +19,13 @@ export type DataLoadRow = LoadView;
 const number = (value: number) => value.toLocaleString("en-US");
 
 /** Upload form, the user's loads with live status and rejected rows, and "Clear data". */
-export function DataLoadView({
-  initialLoads,
-  salesTotal,
-}: {
-  initialLoads: DataLoadRow[];
-  salesTotal: number;
-}) {
+export function DataLoadView({ loads, salesTotal }: { loads: DataLoadRow[]; salesTotal: number }) {
   const router = useRouter();
-  // Other users' loads and clears change the sales table below.
-  useLiveRefresh(2_000);
-  const [loads, setLoads] = useState(initialLoads);
+  // The one live mechanism of this page: the server part (these loads, their status and progress, and
+  // the sales table, which other users' loads and clears change) is read again every 1.5 s while the
+  // tab is visible, and at once after an upload, an abort or a clear. No stream of its own.
+  useLiveRefresh();
+  const refresh = useCallback(() => router.refresh(), [router]);
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
   const [uploading, setUploading] = useState(false);
   const [chosen, setChosen] = useState<string | null>(null);
@@ -36,26 +33,6 @@ export function DataLoadView({
   const [clearing, startClearing] = useTransition();
   useHoldLiveRefresh(clearing);
   const fileInput = useRef<HTMLInputElement>(null);
-  const wasActive = useRef(
-    new Set(initialLoads.filter((load) => !isFinalStatus(load.status)).map((l) => l.id)),
-  );
-
-  // The running load's status streams live (ExecutionStatus); the list is read again after an upload
-  // and when a load ends. The 2 s live refresh above only re-renders the server part (the sales table).
-  const refresh = useCallback(async () => {
-    try {
-      const response = await fetch("/api/data-load", { cache: "no-store" });
-      if (!response.ok) return;
-      const body = (await response.json()) as { loads: DataLoadRow[] };
-      setLoads(body.loads);
-      // A load that just finished changed the sales table: re-render the server part of the page.
-      const active = new Set(body.loads.filter((load) => !isFinalStatus(load.status)).map((load) => load.id));
-      if ([...wasActive.current].some((id) => !active.has(id))) router.refresh();
-      wasActive.current = active;
-    } catch {
-      // Shown as it was; the next upload or finished load reads the list again.
-    }
-  }, [router]);
 
   async function upload(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -83,7 +60,7 @@ export function DataLoadView({
         setNotice({ ok: true, text: result.message ?? "Submitted for loading." });
         form.reset();
         setChosen(null);
-        await refresh();
+        refresh();
       } else setNotice({ ok: false, text: result.error ?? `The upload failed (${response.status}).` });
     } catch {
       setNotice({ ok: false, text: "The upload failed: the server could not be reached." });
@@ -149,14 +126,7 @@ export function DataLoadView({
           </ConfirmButton>
         </div>
       </form>
-      {notice ? (
-        <p
-          role={notice.ok ? "status" : "alert"}
-          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
-        >
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <Notice tone={notice.ok ? "success" : "error"}>{notice.text}</Notice> : null}
       <h2>Your loads</h2>
       {loads.length === 0 ? <p className="muted">You have not loaded a file yet.</p> : null}
       <ul className="load-list">
@@ -166,20 +136,19 @@ export function DataLoadView({
               <strong className="cell-clip">{load.fileName}</strong>
               <StatusBadge status={load.status} />
             </div>
-            {load.executionId !== null && !isFinalStatus(load.status) ? (
-              <ExecutionStatus
-                id={load.executionId}
-                initial={load.execution}
-                showTitle={false}
-                onFinished={() => void refresh()}
-              />
+            {load.execution && !isFinalStatus(load.status) ? (
+              <ExecutionSummary view={load.execution} showTitle={false} onAborted={refresh} />
             ) : (
               <p className="load-progress" aria-live="polite">
                 {plural(load.rowsProcessed, "row")} processed · {number(load.rowsLoaded)} loaded ·{" "}
                 {number(load.rowsRejected)} rejected
               </p>
             )}
-            {load.error ? <p className="alert alert-error">{load.error}</p> : null}
+            {load.error ? (
+              <Notice tone="error" announce={false}>
+                {load.error}
+              </Notice>
+            ) : null}
             {load.rejects.length > 0 ? (
               <details className="rejects">
                 <summary>

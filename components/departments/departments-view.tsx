@@ -13,6 +13,7 @@ import { ConfirmButton } from "@/components/ui/confirm-button";
 import { DataTable } from "@/components/ui/data-table";
 import { FieldError } from "@/components/ui/field-error";
 import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
+import { Notice } from "@/components/ui/notice";
 
 interface DepartmentRow {
   deptno: number;
@@ -20,7 +21,7 @@ interface DepartmentRow {
   loc: string;
 }
 
-type Notice = { ok: boolean; text: string } | null;
+type NoticeState = { ok: boolean; text: string } | null;
 
 /** The departments table; a row opens the edit dialog (Cancel, Delete, Apply Changes, Process). */
 export function DepartmentsView({
@@ -35,7 +36,7 @@ export function DepartmentsView({
   const router = useRouter();
   const dialog = useRef<HTMLDialogElement>(null);
   const [editing, setEditing] = useState<DepartmentRow | null>(null);
-  const [notice, setNotice] = useState<Notice>(null);
+  const [notice, setNotice] = useState<NoticeState>(null);
   /** The execution this user just started with Process: its live status shows under the notice. */
   const [started, setStarted] = useState<number | null>(null);
   const [dialogError, setDialogError] = useState<string | null>(null);
@@ -91,7 +92,7 @@ export function DepartmentsView({
     () => [
       {
         accessorKey: "deptno",
-        header: "Deptno",
+        header: "Number",
         cell: ({ row }) => (
           <button
             type="button"
@@ -103,8 +104,8 @@ export function DepartmentsView({
           </button>
         ),
       },
-      { accessorKey: "dname", header: "Dname" },
-      { accessorKey: "loc", header: "Loc" },
+      { accessorKey: "dname", header: "Name" },
+      { accessorKey: "loc", header: "Location" },
       {
         id: "processing",
         header: "Processing by",
@@ -123,14 +124,7 @@ export function DepartmentsView({
 
   return (
     <div className="stack">
-      {notice ? (
-        <p
-          role={notice.ok ? "status" : "alert"}
-          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
-        >
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <Notice tone={notice.ok ? "success" : "error"}>{notice.text}</Notice> : null}
       {started ? <ExecutionStatus key={started} id={started} onFinished={() => router.refresh()} /> : null}
       <DataTable
         caption="Departments"
@@ -189,11 +183,7 @@ export function DepartmentsView({
               />
               <FieldError id="loc-error" messages={fieldErrors.loc} />
             </label>
-            {dialogError ? (
-              <p role="alert" className="alert alert-error">
-                {dialogError}
-              </p>
-            ) : null}
+            {dialogError ? <Notice tone="error">{dialogError}</Notice> : null}
             <div className="dialog-actions">
               <button type="button" className="button" onClick={() => dialog.current?.close()}>
                 Cancel

@@ -2,7 +2,10 @@
 
 import { useCallback, useEffect, useRef, useState, useTransition } from "react";
 import { abortExecutionAction } from "@/app/(app)/executions/actions";
+import { useHoldLiveRefresh } from "@/components/ui/live-refresh";
+import { Notice } from "@/components/ui/notice";
 import { ProgressBar } from "@/components/ui/progress-bar";
+import { StatusBadge } from "@/components/ui/status-badge";
 import { isFinalStatus } from "@/lib/chains/statuses";
 import { type ExecutionView, progressPercent } from "@/lib/chains/view";
 
@@ -63,11 +66,9 @@ interface Props {
   showTitle?: boolean;
 }
 
-/** One execution's title, status, progress bar, message and Abort, updating live. */
+/** One execution's title, status, progress bar, message and Abort, following it live (useExecution). */
 export function ExecutionStatus({ id, initial, onFinished, showTitle = true }: Props) {
   const view = useExecution(id, initial);
-  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
-  const [pending, startTransition] = useTransition();
   const reported = useRef(initial ? isFinalStatus(initial.status) : false);
 
   useEffect(() => {
@@ -77,25 +78,44 @@ export function ExecutionStatus({ id, initial, onFinished, showTitle = true }: P
     }
   }, [view, onFinished]);
 
+  if (!view) return <p className="muted">Loading the status of execution {id}…</p>;
+  return <ExecutionSummary view={view} showTitle={showTitle} />;
+}
+
+/**
+ * One execution as given (no live updates of its own: the caller keeps `view` current): title, status,
+ * progress bar, message and Abort. `onAborted` runs after an abort request was answered.
+ */
+export function ExecutionSummary({
+  view,
+  showTitle = true,
+  onAborted,
+}: {
+  view: ExecutionView;
+  showTitle?: boolean;
+  onAborted?: () => void;
+}) {
+  const { id } = view;
+  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  const [pending, startTransition] = useTransition();
+  useHoldLiveRefresh(pending);
+
   const abort = useCallback(
     () =>
       startTransition(async () => {
         const result = await abortExecutionAction({ id });
         setNotice(result.ok ? { ok: true, text: result.message } : { ok: false, text: result.error });
+        onAborted?.();
       }),
-    [id],
+    [id, onAborted],
   );
 
-  if (!view) return <p className="muted">Loading the status of execution {id}…</p>;
   const message = view.status === "SUCCESS" ? view.statusMessage : (view.error ?? view.statusMessage);
   return (
     <section className="card stack" aria-label={`Execution ${id}`} data-execution-status={view.status}>
       {showTitle ? <h2 className="execution-title">{view.title || view.chainName}</h2> : null}
       <p aria-live="polite">
-        <span className={`badge status status-${view.status}`}>
-          {view.status}
-          {view.abortRequested && view.status === "EXECUTING" ? " (aborting)" : ""}
-        </span>{" "}
+        <StatusBadge status={view.status} aborting={view.abortRequested} />{" "}
         {view.attempt > 1 ? (
           <span className="muted small">
             attempt {view.attempt} of {view.maxAttempts}
@@ -109,14 +129,7 @@ export function ExecutionStatus({ id, initial, onFinished, showTitle = true }: P
           Step {view.stepSequence}: {view.stepName}
         </p>
       ) : null}
-      {notice ? (
-        <p
-          role={notice.ok ? "status" : "alert"}
-          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
-        >
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <Notice tone={notice.ok ? "success" : "error"}>{notice.text}</Notice> : null}
       {isFinalStatus(view.status) ? null : (
         <div className="toolbar">
           <button

@@ -5,7 +5,11 @@ import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState, useTransition } from "react";
 import { abortExecutionAction } from "@/app/(app)/executions/actions";
 import { DataTable } from "@/components/ui/data-table";
+import { statusLabel } from "@/components/ui/format";
+import { Notice } from "@/components/ui/notice";
 import { ProgressBar } from "@/components/ui/progress-bar";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { When } from "@/components/ui/when";
 import { type ExecutionView, FINAL_STATUSES, progressPercent } from "@/lib/chains/view";
 
 export interface ConcurrencyUsageView {
@@ -23,17 +27,6 @@ interface Props {
   refreshMs?: number;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
-/** Server and browser may differ in time zone: the browser's rendering wins without a hydration error. */
-const when = (iso: string | null) =>
-  iso ? (
-    <time dateTime={iso} suppressHydrationWarning>
-      {timeFormat.format(new Date(iso))}
-    </time>
-  ) : (
-    "–"
-  );
-
 /** The status message or error, the next run time of a waiting retry, and every failed attempt's error. */
 function MessageCell({ execution }: { execution: ExecutionView }) {
   const text =
@@ -42,7 +35,9 @@ function MessageCell({ execution }: { execution: ExecutionView }) {
     <div>
       <span>{text ?? ""}</span>
       {execution.status === "SCHEDULED" && execution.runAt ? (
-        <span className="muted small">Runs at {when(execution.runAt)}</span>
+        <span className="muted small">
+          Runs <When value={execution.runAt} />
+        </span>
       ) : null}
       {execution.attemptLog.length > 0 ? (
         <details>
@@ -53,7 +48,7 @@ function MessageCell({ execution }: { execution: ExecutionView }) {
             {execution.attemptLog.map((entry) => (
               <li key={entry.attempt}>
                 Attempt {entry.attempt}
-                {entry.step ? ` (${entry.step})` : ""}: {entry.error} · {when(entry.at)}
+                {entry.step ? ` (${entry.step})` : ""}: {entry.error} · <When value={entry.at} />
               </li>
             ))}
           </ol>
@@ -125,10 +120,7 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
         accessorKey: "status",
         header: "Status",
         cell: ({ row }) => (
-          <span className={`badge status status-${row.original.status}`}>
-            {row.original.status}
-            {row.original.abortRequested && row.original.status === "EXECUTING" ? " (aborting)" : ""}
-          </span>
+          <StatusBadge status={row.original.status} aborting={row.original.abortRequested} />
         ),
       },
       {
@@ -179,9 +171,21 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
         cell: ({ row }) =>
           row.original.attempt === 0 ? "–" : `${row.original.attempt} of ${row.original.maxAttempts}`,
       },
-      { accessorKey: "createdAt", header: "Created", cell: ({ row }) => when(row.original.createdAt) },
-      { accessorKey: "startedAt", header: "Started", cell: ({ row }) => when(row.original.startedAt) },
-      { accessorKey: "updatedAt", header: "Last change", cell: ({ row }) => when(row.original.updatedAt) },
+      {
+        accessorKey: "createdAt",
+        header: "Created",
+        cell: ({ row }) => <When value={row.original.createdAt} />,
+      },
+      {
+        accessorKey: "startedAt",
+        header: "Started",
+        cell: ({ row }) => <When value={row.original.startedAt} />,
+      },
+      {
+        accessorKey: "updatedAt",
+        header: "Last change",
+        cell: ({ row }) => <When value={row.original.updatedAt} />,
+      },
     );
     return list;
   }, [scope, pending, abort]);
@@ -202,21 +206,14 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
               <option value="">All statuses</option>
               {statuses.map((value) => (
                 <option key={value} value={value}>
-                  {value}
+                  {statusLabel(value)}
                 </option>
               ))}
             </select>
           </label>
         </div>
       ) : null}
-      {notice ? (
-        <p
-          role={notice.ok ? "status" : "alert"}
-          className={`alert ${notice.ok ? "alert-success" : "alert-error"}`}
-        >
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <Notice tone={notice.ok ? "success" : "error"}>{notice.text}</Notice> : null}
       {stale ? <p className="muted small">Could not refresh; retrying…</p> : null}
       <DataTable
         caption={scope === "all" ? "All background executions" : "My background executions"}

@@ -11,6 +11,7 @@ import { ConfirmButton } from "@/components/ui/confirm-button";
 import { DataTable } from "@/components/ui/data-table";
 import { plural, statusLabel, statusTone } from "@/components/ui/format";
 import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
+import { Notice } from "@/components/ui/notice";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { When } from "@/components/ui/when";
 
@@ -157,11 +158,7 @@ export function PushQueueView({
           Regenerate credentials
         </button>
       </div>
-      {message ? (
-        <p className={`alert alert-${message.kind}`} role={message.kind === "error" ? "alert" : "status"}>
-          {message.text}
-        </p>
-      ) : null}
+      {message ? <Notice tone={message.kind}>{message.text}</Notice> : null}
       <DataTable
         caption="Push notifications queue"
         columns={columns}

@@ -4,6 +4,8 @@ import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useState, useTransition } from "react";
 import { removeDeviceAction, sendTestNotificationAction } from "@/app/(app)/settings/push/actions";
 import { formatDateTime } from "@/components/ui/format";
+import { Notice } from "@/components/ui/notice";
+import { errorMessage } from "@/lib/error-message";
 
 export interface DeviceRow {
   id: number;
@@ -67,7 +69,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 export function explainPushError(cause: unknown): string {
   if (cause instanceof PlainError) return cause.message;
   const name = cause instanceof DOMException || cause instanceof Error ? cause.name : "";
-  const text = cause instanceof Error ? cause.message : String(cause);
+  const text = errorMessage(cause);
   if (name === "NotAllowedError" || /permission denied|not allowed/i.test(text)) {
     return "The browser refused to subscribe this site. Private or incognito windows usually cannot receive push notifications: open the app in a normal window. Otherwise allow notifications for this site in the browser's settings and try again.";
   }
@@ -264,25 +266,23 @@ export function PushSettings({ publicKey, devices }: { publicKey: string; device
                   : ""}
         </p>
         {state === "unsupported" ? (
-          <p className="alert alert-error">This browser does not support push notifications.</p>
+          <Notice tone="error" announce={false}>
+            This browser does not support push notifications.
+          </Notice>
         ) : null}
         {iosHint ? (
-          <p className="alert alert-info">
+          <Notice tone="info">
             On iPhone and iPad, notifications work in the installed app: tap Share, then “Add to Home Screen”,
             and enable them there.
-          </p>
+          </Notice>
         ) : null}
         {error ? (
-          <div className="alert alert-error" role="alert">
+          <Notice tone="error" as="div">
             <strong>{error.summary}</strong>
             {error.detail ? <div>{error.detail}</div> : null}
-          </div>
+          </Notice>
         ) : null}
-        {notice ? (
-          <p className="alert alert-success" role="status">
-            {notice}
-          </p>
-        ) : null}
+        {notice ? <Notice tone="success">{notice}</Notice> : null}
         {checked ? (
           <div>
             <button type="button" className="button" onClick={sendTest} disabled={pending}>

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import { decideAction } from "@/app/(app)/approvals/actions";
 import { useHoldLiveRefresh, useLiveRefresh } from "@/components/ui/live-refresh";
+import { Notice } from "@/components/ui/notice";
 import { When } from "@/components/ui/when";
 
 export interface TaskRow {
@@ -50,11 +51,7 @@ export function ApprovalQueue({
 
   return (
     <div className="stack">
-      {message ? (
-        <p className={`alert alert-${message.kind}`} role={message.kind === "error" ? "alert" : "status"}>
-          {message.text}
-        </p>
-      ) : null}
+      {message ? <Notice tone={message.kind}>{message.text}</Notice> : null}
       {tasks.length === 0 ? (
         <p className="card muted">No claims are waiting for a decision.</p>
       ) : (

@@ -4,6 +4,7 @@ import { useActionState, useState } from "react";
 import { type SubmitState, submitReimbursementAction } from "@/app/(app)/reimbursements/actions";
 import { FieldError } from "@/components/ui/field-error";
 import { useHoldLiveRefresh } from "@/components/ui/live-refresh";
+import { Notice } from "@/components/ui/notice";
 
 export function ReimbursementForm({ initialToken }: { initialToken: string }) {
   const [state, formAction, pending] = useActionState<SubmitState, FormData>(submitReimbursementAction, {});
@@ -17,16 +18,8 @@ export function ReimbursementForm({ initialToken }: { initialToken: string }) {
   return (
     <form key={formKey} action={formAction} className="card stack" noValidate aria-labelledby="new-heading">
       <h2 id="new-heading">New Reimbursement</h2>
-      {state.ok && state.message ? (
-        <p className="alert alert-success" role="status">
-          {state.message}
-        </p>
-      ) : null}
-      {state.error ? (
-        <p className="alert alert-error" role="alert">
-          {state.error}
-        </p>
-      ) : null}
+      {state.ok && state.message ? <Notice tone="success">{state.message}</Notice> : null}
+      {state.error ? <Notice tone="error">{state.error}</Notice> : null}
       <input type="hidden" name="clientToken" value={token} />
       <div className="form-row">
         <label className="field">

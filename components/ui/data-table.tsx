@@ -10,7 +10,7 @@ import {
   type SortingState,
   useReactTable,
 } from "@tanstack/react-table";
-import { useState } from "react";
+import { useId, useState } from "react";
 import { ScrollRegion } from "@/components/ui/scroll-region";
 
 /** The plain-text name of a column, shown beside each value when rows become cards on phones. */
@@ -21,7 +21,8 @@ function columnLabel(header: unknown): string {
 /**
  * Sortable, paged, optionally searchable table (@tanstack/react-table). Below 560 px each row becomes a
  * card listing every field with its column name (globals.css), so nothing needs a sideways scroll; the
- * sort buttons stay as a row of chips above the cards.
+ * column headers are then hidden (still read by screen readers) and one "Sort by" select replaces their
+ * sort buttons.
  */
 export function DataTable<Row>({
   columns,
@@ -45,6 +46,7 @@ export function DataTable<Row>({
   getRowId?: (row: Row) => string;
 }) {
   const [sorting, setSorting] = useState<SortingState>(initialSorting);
+  const sortId = useId();
   const [globalFilter, setGlobalFilter] = useState("");
   const table = useReactTable({
     data,
@@ -63,6 +65,11 @@ export function DataTable<Row>({
   const { pageIndex } = table.getState().pagination;
   const pageCount = Math.max(1, table.getPageCount());
   const rows = table.getRowModel().rows;
+  const sortable = table
+    .getAllLeafColumns()
+    .filter((column) => column.getCanSort() && columnLabel(column.columnDef.header) !== "");
+  const current = sorting[0];
+  const sortValue = current ? `${current.desc ? "desc" : "asc"}:${current.id}` : "";
 
   return (
     <div className="data-table stack">
@@ -75,6 +82,33 @@ export function DataTable<Row>({
             onChange={(event) => setGlobalFilter(event.target.value)}
           />
         </label>
+      ) : null}
+      {sortable.length > 0 ? (
+        <div className="field sort-by">
+          {/* Not wrapping the select: the label's text would hold every option's text too. */}
+          <label htmlFor={sortId}>Sort by</label>
+          <select
+            id={sortId}
+            value={sortValue}
+            onChange={(event) => {
+              const [direction, ...id] = event.target.value.split(":");
+              setSorting(id.length > 0 ? [{ id: id.join(":"), desc: direction === "desc" }] : []);
+            }}
+          >
+            <option value="">Default order</option>
+            {sortable.flatMap((column) => {
+              const label = columnLabel(column.columnDef.header);
+              return [
+                <option key={`asc:${column.id}`} value={`asc:${column.id}`}>
+                  {label}, ascending
+                </option>,
+                <option key={`desc:${column.id}`} value={`desc:${column.id}`}>
+                  {label}, descending
+                </option>,
+              ];
+            })}
+          </select>
+        </div>
       ) : null}
       <ScrollRegion label={caption}>
         {/* Explicit roles: the phone layout (display: block) must not drop the table semantics. */}
@@ -96,16 +130,22 @@ export function DataTable<Row>({
                       }
                     >
                       {header.isPlaceholder ? null : header.column.getCanSort() ? (
-                        <button
-                          type="button"
-                          className="sort"
-                          onClick={header.column.getToggleSortingHandler()}
-                        >
-                          {flexRender(header.column.columnDef.header, header.getContext())}
-                          <span aria-hidden="true">
-                            {sorted === "asc" ? " ▲" : sorted === "desc" ? " ▼" : ""}
+                        <>
+                          {/* Phones: the header is read by screen readers, sorting is the select above. */}
+                          <span className="th-phone">
+                            {flexRender(header.column.columnDef.header, header.getContext())}
                           </span>
-                        </button>
+                          <button
+                            type="button"
+                            className="sort"
+                            onClick={header.column.getToggleSortingHandler()}
+                          >
+                            {flexRender(header.column.columnDef.header, header.getContext())}
+                            <span aria-hidden="true">
+                              {sorted === "asc" ? " ▲" : sorted === "desc" ? " ▼" : ""}
+                            </span>
+                          </button>
+                        </>
                       ) : (
                         flexRender(header.column.columnDef.header, header.getContext())
                       )}

@@ -5,7 +5,7 @@ import { type ActionResult, authorizedAction } from "@/lib/auth/action";
 import { DecisionError, decideReimbursement } from "@/lib/reimbursements/queries";
 import { decisionSchema } from "@/lib/reimbursements/schemas";
 
-export const decideAction = authorizedAction(
+const decide = authorizedAction(
   { role: "approver", schema: decisionSchema },
   async ({ taskId, decision }, user): Promise<ActionResult<{ message: string }>> => {
     try {
@@ -21,3 +21,8 @@ export const decideAction = authorizedAction(
     }
   },
 );
+
+/** Approve or Reject a claim in the approver's queue. */
+export async function decideAction(input: unknown): Promise<ActionResult<{ message: string }>> {
+  return decide(input);
+}

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { DataLoadView } from "@/components/data-load/data-load-view";
 import { plural } from "@/components/ui/format";
+import { Notice } from "@/components/ui/notice";
 import { ScrollRegion } from "@/components/ui/scroll-region";
 import { requireUser } from "@/lib/auth/guards";
 import { getSalesPage, listDataLoads } from "@/lib/data-load/queries";
@@ -28,7 +29,7 @@ export default async function Page({
   return (
     <section className="stack">
       <h1>Data Load</h1>
-      <div className="alert alert-info">
+      <Notice tone="info" as="div">
         <p className="demo-info">
           Upload a CSV file of sales rows, or a ZIP holding one (up to {formatBytes(MAX_UPLOAD_BYTES)}; a ZIP
           may unpack to {formatBytes(MAX_UNCOMPRESSED_BYTES)}). It is loaded in the background while you keep
@@ -39,8 +40,8 @@ export default async function Page({
           </a>
           .
         </p>
-      </div>
-      <DataLoadView initialLoads={loads} salesTotal={sales.total} />
+      </Notice>
+      <DataLoadView loads={loads} salesTotal={sales.total} />
       <div className="stack">
         <h2>Sales ({plural(sales.total, "row")})</h2>
         <div className="data-table sales-table">

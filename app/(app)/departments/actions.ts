@@ -15,51 +15,61 @@ function revalidate() {
   revalidatePath("/processing/status");
 }
 
-const process = authorizedAction({ schema: departmentSchema }, async (input, user): Promise<Result> => {
-  const state = await runChain<SaveAndProcessState>(saveAndProcess, input, {
-    user: { id: user.id, username: user.username },
-    sessionId: await getSessionId(),
-  });
-  revalidate();
-  if (state.error || !state.message) return { ok: false, error: state.error ?? "Processing did not start." };
-  return { ok: true, message: state.message, executionId: state.executionId };
-});
+const saveAndProcessDepartment = authorizedAction(
+  { schema: departmentSchema },
+  async (input, user): Promise<Result> => {
+    const state = await runChain<SaveAndProcessState>(saveAndProcess, input, {
+      user: { id: user.id, username: user.username },
+      sessionId: await getSessionId(),
+    });
+    revalidate();
+    if (state.error || !state.message)
+      return { ok: false, error: state.error ?? "Processing did not start." };
+    return { ok: true, message: state.message, executionId: state.executionId };
+  },
+);
 
-const apply = authorizedAction({ schema: departmentSchema }, async (input): Promise<Result> => {
-  const updated = await updateDepartment(input);
-  revalidate();
-  return updated
-    ? { ok: true, message: `Department ${input.deptno} saved.` }
-    : { ok: false, error: `Department ${input.deptno} does not exist any more.` };
-});
+const applyDepartmentChanges = authorizedAction(
+  { schema: departmentSchema },
+  async (input): Promise<Result> => {
+    const updated = await updateDepartment(input);
+    revalidate();
+    return updated
+      ? { ok: true, message: `Department ${input.deptno} saved.` }
+      : { ok: false, error: `Department ${input.deptno} does not exist any more.` };
+  },
+);
 
-const remove = authorizedAction({ schema: deptnoOnlySchema }, async ({ deptno }): Promise<Result> => {
-  const outcome = await deleteDepartment({ deptno });
-  revalidate();
-  switch (outcome) {
-    case "deleted":
-      return { ok: true, message: `Department ${deptno} deleted.` };
-    case "processing":
-      return {
-        ok: false,
-        error: `Department ${deptno} is being processed; delete it when processing has finished.`,
-      };
-    default:
-      return { ok: false, error: `Department ${deptno} does not exist any more.` };
-  }
-});
+const removeDepartment = authorizedAction(
+  { schema: deptnoOnlySchema },
+  async ({ deptno }): Promise<Result> => {
+    const outcome = await deleteDepartment({ deptno });
+    revalidate();
+    switch (outcome) {
+      case "deleted":
+        return { ok: true, message: `Department ${deptno} deleted.` };
+      case "processing":
+        return {
+          ok: false,
+          error: `Department ${deptno} is being processed; delete it when processing has finished.`,
+        };
+      default:
+        return { ok: false, error: `Department ${deptno} does not exist any more.` };
+    }
+  },
+);
 
 /** "Process": the Save and Process chain (save the changes, then process in the background). */
 export async function saveAndProcessAction(input: unknown): Promise<Result> {
-  return process(input);
+  return saveAndProcessDepartment(input);
 }
 
 /** "Apply Changes". */
 export async function applyDepartmentChangesAction(input: unknown): Promise<Result> {
-  return apply(input);
+  return applyDepartmentChanges(input);
 }
 
 /** "Delete". */
 export async function deleteDepartmentAction(input: unknown): Promise<Result> {
-  return remove(input);
+  return removeDepartment(input);
 }

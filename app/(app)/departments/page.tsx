@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { DepartmentsView } from "@/components/departments/departments-view";
+import { Notice } from "@/components/ui/notice";
 import { requireUser } from "@/lib/auth/guards";
 import { listDepartments, listProcessingDepartments } from "@/lib/departments/queries";
 
@@ -12,7 +13,7 @@ export default async function Page() {
   return (
     <section className="stack">
       <h1>Departments</h1>
-      <div className="alert alert-info">
+      <Notice tone="info" as="div">
         <p className="demo-info">
           Choose a department to edit it. <strong>Process</strong> saves your changes and processes the
           department in the background: it takes a minute or two, and you can keep working meanwhile. Follow
@@ -20,7 +21,7 @@ export default async function Page() {
           time; turn on <strong>Hide Process Button</strong> in your user menu to hide the button for
           departments someone is already processing.
         </p>
-      </div>
+      </Notice>
       <DepartmentsView
         departments={departments}
         processing={processing}

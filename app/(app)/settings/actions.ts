@@ -4,11 +4,11 @@ import { headers } from "next/headers";
 import { z } from "zod";
 import { changePassword, changePasswordSchema } from "@/lib/auth/account";
 import { type ActionResult, authorizedAction } from "@/lib/auth/action";
-import { clientAddress } from "@/lib/auth/client-address";
 import { signOut } from "@/lib/auth/config";
 import { getSessionId } from "@/lib/auth/guards";
 import { revokeUserSessions } from "@/lib/auth/sessions";
 import { recordSignInFailure, signInRetryAfter, tooManyAttemptsMessage } from "@/lib/auth/throttle";
+import { clientAddress } from "@/lib/http/client-address";
 
 const signOutEverywhere = authorizedAction(
   { schema: z.object({ confirm: z.literal("everywhere", { message: "Confirm signing out everywhere." }) }) },

@@ -1,11 +1,13 @@
 import { NextResponse } from "next/server";
-import { apiRoute, HttpError, requireApiUser } from "@/lib/auth/api";
+import { requireApiUser } from "@/lib/auth/api";
 import { getSessionId } from "@/lib/auth/guards";
-import { requireSameOrigin } from "@/lib/auth/origin";
 import { ExecutionLimitError } from "@/lib/chains";
 import { listDataLoads } from "@/lib/data-load/queries";
 import { formatBytes, MAX_UPLOAD_BYTES } from "@/lib/data-load/rules";
 import { submitDataLoad } from "@/lib/data-load/submit";
+import { HttpError } from "@/lib/http/errors";
+import { requireSameOrigin } from "@/lib/http/origin";
+import { apiRoute } from "@/lib/http/route";
 import { singleLineText } from "@/lib/text";
 
 export const dynamic = "force-dynamic";
@@ -26,27 +28,26 @@ export const POST = apiRoute(async (request: Request) => {
   const user = await requireApiUser();
   const declared = Number(request.headers.get("content-length") ?? 0);
   const tooBig = `The file is too big; files up to ${formatBytes(MAX_UPLOAD_BYTES)} can be loaded.`;
-  if (declared > MAX_UPLOAD_BYTES + 64 * 1024) throw new HttpError(413, "too_large", tooBig);
+  if (declared > MAX_UPLOAD_BYTES + 64 * 1024) throw new HttpError("too_large", tooBig);
   let form: FormData;
   try {
     form = await request.formData();
   } catch {
-    throw new HttpError(400, "invalid_input", "Send the file as a multipart form upload.");
+    throw new HttpError("invalid_input", "Send the file as a multipart form upload.");
   }
   const file = form.get("file");
   if (!(file instanceof File) || file.name === "") {
-    throw new HttpError(400, "invalid_input", "Choose a CSV or ZIP file to load.", {
+    throw new HttpError("invalid_input", "Choose a CSV or ZIP file to load.", {
       file: ["Choose a file."],
     });
   }
   const fileName = uploadNameSchema.safeParse(file.name);
   if (!fileName.success) {
     const message = fileName.error.issues[0]?.message ?? "The file name is not valid.";
-    throw new HttpError(400, "invalid_input", message, { file: [message] });
+    throw new HttpError("invalid_input", message, { file: [message] });
   }
   if (file.size > MAX_UPLOAD_BYTES) {
     throw new HttpError(
-      413,
       "too_large",
       `"${file.name}" is ${formatBytes(file.size)}; files up to ${formatBytes(MAX_UPLOAD_BYTES)} can be loaded.`,
     );
@@ -59,11 +60,11 @@ export const POST = apiRoute(async (request: Request) => {
       contentType: file.type || undefined,
       data: new Uint8Array(await file.arrayBuffer()),
     });
-    if (!result.ok) throw new HttpError(400, "invalid_file", result.error, { file: [result.error] });
+    if (!result.ok) throw new HttpError("invalid_file", result.error, { file: [result.error] });
     return NextResponse.json(result, { status: 202, headers: noStore });
   } catch (error) {
     if (error instanceof ExecutionLimitError) {
-      throw new HttpError(409, "busy", "A data load of yours is still running; wait for it to finish.");
+      throw new HttpError("busy", "A data load of yours is still running; wait for it to finish.");
     }
     throw error;
   }

@@ -1,7 +1,8 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { apiRoute, parseOrThrow, requireApiUser } from "@/lib/auth/api";
+import { requireApiUser } from "@/lib/auth/api";
 import { executionStatuses, getConcurrencyUsage, listExecutions } from "@/lib/chains";
+import { apiRoute, parseOrThrow } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 

@@ -4,6 +4,7 @@ import { getCurrentUser } from "@/lib/auth/guards";
 import { hasRole } from "@/lib/auth/roles";
 import { getEnv } from "@/lib/env";
 import { getHealth } from "@/lib/health";
+import { apiRoute } from "@/lib/http/route";
 import { getWorkerHost, prepareDatabase } from "@/lib/runtime/startup";
 import { listLiveWorkers } from "@/lib/worker/registry";
 
@@ -28,7 +29,7 @@ function publicStatus() {
   return { kind: status.kind, running: status.running, consumers };
 }
 
-export async function GET() {
+export const GET = apiRoute(async () => {
   const handle = getDatabase();
   try {
     await prepareDatabase();
@@ -69,4 +70,4 @@ export async function GET() {
       { status: 503, headers: noStore },
     );
   }
-}
+});

@@ -1,7 +1,9 @@
 import { timingSafeEqual } from "node:crypto";
 import { getDatabase } from "@/db/client";
-import { apiRoute, HttpError, requireApiUser } from "@/lib/auth/api";
+import { requireApiUser } from "@/lib/auth/api";
 import { getEnv } from "@/lib/env";
+import { HttpError } from "@/lib/http/errors";
+import { apiRoute } from "@/lib/http/route";
 import { renderMetrics } from "@/lib/metrics/collect";
 import { prepareDatabase } from "@/lib/runtime/startup";
 
@@ -18,8 +20,7 @@ function bearerMatches(header: string | null, token: string | undefined): boolea
 export const GET = apiRoute(async (request: Request) => {
   const header = request.headers.get("authorization");
   if (!bearerMatches(header, getEnv().METRICS_TOKEN)) {
-    if (header?.startsWith("Bearer "))
-      throw new HttpError(401, "unauthorized", "The metrics token is not valid.");
+    if (header?.startsWith("Bearer ")) throw new HttpError("unauthorized", "The metrics token is not valid.");
     await requireApiUser("admin");
   }
   await prepareDatabase();

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { ExecutionsTable } from "@/components/executions/executions-table";
-import { formatDateTime } from "@/components/ui/format";
+import { formatDateTime, statusLabel } from "@/components/ui/format";
 import { requireRole } from "@/lib/auth/guards";
 import { executionStatuses, getConcurrencyUsage, listExecutions, listSchedules } from "@/lib/chains";
 
@@ -51,7 +51,7 @@ export default async function Page() {
                           {" "}
                           ·{" "}
                           <Link href={`/executions/${schedule.lastExecutionId}`}>
-                            {schedule.lastStatus ?? "purged"}
+                            {schedule.lastStatus ? statusLabel(schedule.lastStatus) : "Purged"}
                           </Link>
                         </>
                       ) : null}

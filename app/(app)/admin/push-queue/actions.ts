@@ -9,7 +9,7 @@ import { pushQueueNow, removePushMessage } from "@/lib/push/queue";
 
 const admin = { role: "admin" as const };
 
-export const removePushMessageAction = authorizedAction(
+const removeMessage = authorizedAction(
   { ...admin, schema: z.object({ id: idSchema() }) },
   async ({ id }): Promise<ActionResult> => {
     const removed = await removePushMessage({ id });
@@ -18,7 +18,7 @@ export const removePushMessageAction = authorizedAction(
   },
 );
 
-export const pushQueueAction = authorizedAction(
+const pushNow = authorizedAction(
   { ...admin, schema: z.object({ force: z.boolean() }) },
   async ({ force }): Promise<ActionResult<{ count: number }>> => {
     const count = await pushQueueNow({ force });
@@ -27,7 +27,7 @@ export const pushQueueAction = authorizedAction(
   },
 );
 
-export const regenerateCredentialsAction = authorizedAction(
+const regenerate = authorizedAction(
   {
     ...admin,
     schema: z.object({ confirm: z.literal("REGENERATE", { message: "Type REGENERATE to confirm." }) }),
@@ -39,3 +39,20 @@ export const regenerateCredentialsAction = authorizedAction(
     return { ok: true, removedSubscriptions, removedMessages };
   },
 );
+
+/** Removes one notification from the queue. */
+export async function removePushMessageAction(input: unknown): Promise<ActionResult> {
+  return removeMessage(input);
+}
+
+/** "Push Queue": what waits for a retry is sent now; "Force Push Queue" (force) also retries failed ones. */
+export async function pushQueueAction(input: unknown): Promise<ActionResult<{ count: number }>> {
+  return pushNow(input);
+}
+
+/** New VAPID keys: every subscription and queued notification is removed. */
+export async function regenerateCredentialsAction(
+  input: unknown,
+): Promise<ActionResult<{ removedSubscriptions: number; removedMessages: number }>> {
+  return regenerate(input);
+}

@@ -8,7 +8,7 @@ import { idSchema } from "@/lib/id-schema";
 import { PushInputError, sendPushNotification } from "@/lib/push/send";
 import { deleteSubscriptionById } from "@/lib/push/subscriptions";
 
-export const removeDeviceAction = authorizedAction(
+const removeDevice = authorizedAction(
   { schema: z.object({ id: idSchema() }) },
   async ({ id }, user): Promise<ActionResult> => {
     const removed = await deleteSubscriptionById({ userId: user.id, id });
@@ -17,7 +17,7 @@ export const removeDeviceAction = authorizedAction(
   },
 );
 
-export const sendTestNotificationAction = authorizedAction(
+const sendTestNotification = authorizedAction(
   { schema: z.object({}) },
   async (_input, user): Promise<ActionResult<{ queued: number }>> => {
     const wait = await consumeTestSend({ userId: user.id });
@@ -40,3 +40,13 @@ export const sendTestNotificationAction = authorizedAction(
     }
   },
 );
+
+/** Removes one of the user's own devices. */
+export async function removeDeviceAction(input: unknown): Promise<ActionResult> {
+  return removeDevice(input);
+}
+
+/** "Send a test notification" to every device of the user (5 a minute). */
+export async function sendTestNotificationAction(input: unknown): Promise<ActionResult<{ queued: number }>> {
+  return sendTestNotification(input);
+}

@@ -1,14 +1,15 @@
-import { NextRequest, NextResponse } from "next/server";
-import { clientAddress } from "@/lib/auth/client-address";
+import { NextRequest } from "next/server";
 import { handlers } from "@/lib/auth/config";
 import { withoutSessionCookieExpiry } from "@/lib/auth/session-cookie";
 import { signInRetryAfter, tooManyAttemptsMessage } from "@/lib/auth/throttle";
+import { clientAddress } from "@/lib/http/client-address";
+import { jsonError } from "@/lib/http/errors";
+import { apiRoute } from "@/lib/http/route";
 
 function tooMany(seconds: number) {
-  return NextResponse.json(
-    { ok: false, code: "too_many_attempts", error: tooManyAttemptsMessage(seconds) },
-    { status: 429, headers: { "Retry-After": String(seconds) } },
-  );
+  return jsonError("too_many_attempts", tooManyAttemptsMessage(seconds), {
+    headers: { "Retry-After": String(seconds) },
+  });
 }
 
 const isRemembered = (value: unknown) => value === "on" || value === "true" || value === true;
@@ -17,12 +18,12 @@ const isRemembered = (value: unknown) => value === "on" || value === "true" || v
  * next-auth's routes, with what it does not do itself: throttled sign-in answers 429 with the wait, and
  * a session without "Remember me" keeps a browser-session cookie when the session is read or refreshed.
  */
-export async function GET(request: Request) {
+export const GET = apiRoute(async (request: Request) => {
   const response = await handlers.GET(request as never);
   return keepBrowserSession(request, response);
-}
+});
 
-export async function POST(request: Request) {
+export const POST = apiRoute(async (request: Request) => {
   if (new URL(request.url).pathname.endsWith("/callback/credentials")) {
     // Read once, then handed on: next-auth must see the same body.
     const body = await request.text();
@@ -41,7 +42,7 @@ export async function POST(request: Request) {
     return isRemembered(form.get("remember")) ? response : withoutSessionCookieExpiry(response);
   }
   return keepBrowserSession(request, await handlers.POST(request as never));
-}
+});
 
 async function keepBrowserSession(request: Request, response: Response): Promise<Response> {
   if (!new URL(request.url).pathname.endsWith("/session")) return response;

@@ -1,7 +1,9 @@
 import "server-only";
 import { z } from "zod";
-import { HttpError, parseOrThrow, requireApiUser } from "@/lib/auth/api";
+import { requireApiUser } from "@/lib/auth/api";
 import { type ExecutionView, getExecution, type Viewer } from "@/lib/chains";
+import { HttpError } from "@/lib/http/errors";
+import { parseOrThrow } from "@/lib/http/route";
 import { idSchema } from "@/lib/id-schema";
 import { executionViewer } from "@/lib/users/execution-viewer";
 
@@ -15,6 +17,6 @@ export async function loadExecution(
   const { id } = parseOrThrow(paramsSchema, await params);
   const viewer = executionViewer(user);
   const execution = await getExecution(id, viewer);
-  if (!execution) throw new HttpError(404, "not_found", "Execution not found.");
+  if (!execution) throw new HttpError("not_found", "Execution not found.");
   return { viewer, execution };
 }

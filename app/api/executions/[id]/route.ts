@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { apiRoute } from "@/lib/auth/api";
+import { apiRoute } from "@/lib/http/route";
 import { loadExecution } from "./load";
 
 export const dynamic = "force-dynamic";

@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
-import { apiRoute, requireApiUser } from "@/lib/auth/api";
+import { requireApiUser } from "@/lib/auth/api";
 import { listProcessingStatus } from "@/lib/departments/queries";
+import { apiRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
-import { apiRoute, requireApiUser } from "@/lib/auth/api";
+import { requireApiUser } from "@/lib/auth/api";
+import { apiRoute } from "@/lib/http/route";
 import { getVapidPublicKey } from "@/lib/push/credentials";
 
 export const dynamic = "force-dynamic";

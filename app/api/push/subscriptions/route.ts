@@ -1,8 +1,10 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { apiRoute, HttpError, parseOrThrow, requireApiUser } from "@/lib/auth/api";
-import { requireSameOrigin } from "@/lib/auth/origin";
-import { readJsonBody } from "@/lib/auth/read-json";
+import { requireApiUser } from "@/lib/auth/api";
+import { HttpError } from "@/lib/http/errors";
+import { requireSameOrigin } from "@/lib/http/origin";
+import { readJsonBody } from "@/lib/http/read-json";
+import { apiRoute, parseOrThrow } from "@/lib/http/route";
 import {
   deleteSubscriptionByEndpoint,
   endpointSchema,
@@ -27,7 +29,7 @@ export const POST = apiRoute(async (request: Request) => {
     return NextResponse.json({ ok: true, id: saved.id, deviceLabel: saved.deviceLabel }, { status: 201 });
   } catch (error) {
     if (error instanceof SubscriptionRefused) {
-      throw new HttpError(error.code === "endpoint_taken" ? 409 : 400, error.code, error.message);
+      throw new HttpError(error.code, error.message);
     }
     throw error;
   }

@@ -1,12 +1,12 @@
 import { NextResponse } from "next/server";
-import { apiRoute, HttpError, parseOrThrow, requireApiUser } from "@/lib/auth/api";
-import { requireSameOrigin } from "@/lib/auth/origin";
+import { requireApiUser } from "@/lib/auth/api";
+import { HttpError } from "@/lib/http/errors";
+import { requireSameOrigin } from "@/lib/http/origin";
+import { apiRoute, parseOrThrow } from "@/lib/http/route";
 import { DecisionError, decideReimbursement } from "@/lib/reimbursements/queries";
 import { decisionSchema } from "@/lib/reimbursements/schemas";
 
 export const dynamic = "force-dynamic";
-
-const statusFor = { not_found: 404, already_decided: 409, own_claim: 403 } as const;
 
 /**
  * Approve / Reject from a notification's action buttons (the service worker posts here with the user's
@@ -25,8 +25,7 @@ export const POST = apiRoute(
         message: result.message,
       });
     } catch (error) {
-      if (error instanceof DecisionError)
-        throw new HttpError(statusFor[error.code], error.code, error.message);
+      if (error instanceof DecisionError) throw new HttpError(error.code, error.message);
       throw error;
     }
   },

@@ -1,5 +1,5 @@
-import { apiRoute } from "@/lib/auth/api";
 import { type ExecutionView, getExecution, isFinalStatus, watchExecution } from "@/lib/chains";
+import { apiRoute } from "@/lib/http/route";
 import { loadExecution } from "../load";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
 import "server-only";
-import { HttpError } from "./api";
+import { HttpError } from "./errors";
 import { requireJsonContentType } from "./origin";
 
 /**
@@ -9,15 +9,14 @@ import { requireJsonContentType } from "./origin";
 export async function readJsonBody(request: Request, maxBytes = 16_384): Promise<unknown> {
   requireJsonContentType(request);
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes)
-    throw new HttpError(413, "too_large", `The request body is over ${maxBytes} bytes.`);
+  if (declared > maxBytes) throw new HttpError("too_large", `The request body is over ${maxBytes} bytes.`);
   const text = await request.text();
   if (Buffer.byteLength(text) > maxBytes) {
-    throw new HttpError(413, "too_large", `The request body is over ${maxBytes} bytes.`);
+    throw new HttpError("too_large", `The request body is over ${maxBytes} bytes.`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, "invalid_json", "The request body must be JSON.");
+    throw new HttpError("invalid_json", "The request body must be JSON.");
   }
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import { getEnv } from "@/lib/env";
-import { HttpError } from "./api";
+import { HttpError } from "./errors";
 
 /**
  * Refuses a state-changing request sent from another site (CSRF). Browsers send Origin on every
@@ -14,13 +14,13 @@ export function requireSameOrigin(request: Request): void {
   if (origin !== null) {
     const allowed = new Set([new URL(request.url).origin, getEnv().APP_URL]);
     if (!allowed.has(origin)) {
-      throw new HttpError(403, "cross_origin", "Requests are only accepted from this app.");
+      throw new HttpError("cross_origin", "Requests are only accepted from this app.");
     }
     return;
   }
   const site = request.headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin" && site !== "none") {
-    throw new HttpError(403, "cross_origin", "Requests are only accepted from this app.");
+    throw new HttpError("cross_origin", "Requests are only accepted from this app.");
   }
 }
 
@@ -28,6 +28,6 @@ export function requireSameOrigin(request: Request): void {
 export function requireJsonContentType(request: Request): void {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/json") {
-    throw new HttpError(415, "unsupported_media_type", "Send the request body as application/json.");
+    throw new HttpError("unsupported_media_type", "Send the request body as application/json.");
   }
 }
