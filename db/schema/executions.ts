@@ -50,6 +50,11 @@ export const executions = pgTable(
     state: jsonb("state"),
     /** Snapshot of the chain's settings at enqueue time, so the claim query can honour them in SQL. */
     serialize: boolean("serialize").notNull().default(false),
+    /**
+     * With serialize: the scope (per chain) whose executions run one at a time — `session:<id>`, `chain` or
+     * `key:<key>`.
+     */
+    serializeKey: text("serialize_key"),
     maxConcurrent: integer("max_concurrent"),
     /** Deduplication key: one waiting or running execution per chain and key. */
     key: text("key"),

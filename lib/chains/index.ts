@@ -13,11 +13,18 @@ export {
   defineChain,
   getChain,
   registeredChainNames,
+  type SerializeMode,
   type Step,
   type StepContext,
   SYSTEM_USER,
 } from "./define";
-export { ChainAbortedError, ChainInputError, ExecutionLimitError, errorMessage } from "./errors";
+export {
+  ChainAbortedError,
+  ChainBusyError,
+  ChainInputError,
+  ExecutionLimitError,
+  errorMessage,
+} from "./errors";
 export { watchExecution } from "./live";
 export { purgeChain, purgeSchedule } from "./purge";
 export { abortExecution, getConcurrencyUsage, getExecution, listExecutions, type Viewer } from "./queries";

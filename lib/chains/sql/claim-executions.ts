@@ -18,7 +18,7 @@ export interface ExecutionJob {
   /** Leaf steps up to this sequence completed in an earlier attempt: a rerun resumes after them. */
   completedThrough: number;
   attempt: number;
-  /** Whether others may wait for this one to end: serialized per session or throttled per chain. */
+  /** Whether others may wait for this one to end: serialized (session, chain, key) or throttled per chain. */
   limited: boolean;
 }
 
@@ -29,7 +29,7 @@ const waiting = sql.raw(`(status = 'ENQUEUED' or (status = 'SCHEDULED' and run_a
 
 /**
  * Claims up to `limit` waiting executions for `workerId` and marks them EXECUTING under a lease, honouring
- * the application-wide limit, each chain's maxConcurrent and per-session serialization. One claimer at a
+ * the application-wide limit, each chain's maxConcurrent and serialization (per session, chain or key). One claimer at a
  * time across all processes (a transaction-level advisory lock), so the counts stay true until commit.
  */
 export function claimExecutions(
@@ -53,7 +53,7 @@ export function claimExecutions(
       tx,
       sql`
       with running as (
-        select chain_name, session_id from executions where status = 'EXECUTING'
+        select chain_name, serialize_key from executions where status = 'EXECUTING'
       ),
       -- Only chains with a serialized or throttled execution waiting need the window functions below;
       -- every other execution is eligible as it is (the second branch of "picked", an index scan).
@@ -62,8 +62,8 @@ export function claimExecutions(
         where ${waiting} and not abort_requested and (serialize or max_concurrent is not null)
       ),
       queued as (
-        select id, chain_name, session_id, serialize, max_concurrent, priority,
-          row_number() over (partition by chain_name, session_id order by id) as session_rank
+        select id, chain_name, serialize_key, serialize, max_concurrent, priority,
+          row_number() over (partition by chain_name, serialize_key order by id) as serialize_rank
         from executions
         where ${waiting} and not abort_requested
           and chain_name in (select chain_name from limited_chains)
@@ -71,8 +71,8 @@ export function claimExecutions(
       eligible as (
         select q.*, row_number() over (partition by q.chain_name order by q.priority desc, q.id) as chain_rank
         from queued q
-        where not q.serialize or (q.session_rank = 1 and not exists (
-          select 1 from running r where r.chain_name = q.chain_name and r.session_id = q.session_id))
+        where not q.serialize or (q.serialize_rank = 1 and not exists (
+          select 1 from running r where r.chain_name = q.chain_name and r.serialize_key = q.serialize_key))
       ),
       picked as (
         select id from (
