@@ -160,9 +160,10 @@ export async function runInBackground<S extends object>(
       with created as (
         insert into executions
           (chain_name, title, user_id, session_id, parent_id, input, serialize, serialize_key, max_concurrent,
-           max_attempts, status, run_at, key, priority)
+           max_per_user, max_attempts, status, run_at, key, priority)
         values (${chain.name}, ${titleOf(chain, state)}, ${userId}, ${session}, ${options.parentId ?? null},
           ${JSON.stringify(state)}::jsonb, ${serializeKey !== null}, ${serializeKey}, ${chain.maxConcurrent ?? null},
+          ${chain.maxConcurrentPerUser ?? null},
           ${maxAttemptsOf(chain)}, ${delay > 0 ? "SCHEDULED" : "ENQUEUED"}::execution_status,
           ${delay > 0 ? sql`clock_timestamp() + make_interval(secs => ${delay / 1000})` : null},
           ${key ?? null}, ${priority})

@@ -94,6 +94,8 @@ export interface ChainOptions<S> {
   executionsLimit?: number;
   /** At most this many executions of this chain run at once across all workers. */
   maxConcurrent?: number;
+  /** At most this many executions of this chain run at once per user (the others wait, ENQUEUED). */
+  maxConcurrentPerUser?: number;
   /** What happens to an uploaded file handed to runInBackground. Default "ignore". */
   fileHandling?: FileHandling;
   /**
@@ -143,6 +145,7 @@ export function defineChain<S extends object>(options: ChainOptions<S>): Chain<S
   for (const [key, value] of [
     ["executionsLimit", options.executionsLimit],
     ["maxConcurrent", options.maxConcurrent],
+    ["maxConcurrentPerUser", options.maxConcurrentPerUser],
   ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       throw new Error(`Chain "${options.name}": ${key} must be a whole number of at least 1`);
