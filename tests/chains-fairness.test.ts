@@ -1,27 +1,16 @@
-import { inArray } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle } from "@/db/client";
-import { type Execution, executions, users } from "@/db/schema";
-import { type Chain, defineChain, runInBackground } from "@/lib/chains";
-import { defaultPerUserLimit, executionsConsumer } from "@/lib/chains/consumer";
+import { describe, expect, it } from "vitest";
+import { defineChain } from "@/lib/chains";
+import { defaultPerUserLimit } from "@/lib/chains/consumer";
 import { processDepartmentInBackground } from "@/lib/departments/chains";
-import { WorkerHost } from "@/lib/worker/host";
-import { type FreshDatabase, freshDatabase, waitFor } from "./support/fresh-database";
+import { chainsHarness } from "./support/chains-harness";
+import { waitFor } from "./support/fresh-database";
 
-const quiet = { info: () => {}, error: () => {} };
-const fast = { leaseMs: 1_500, pollMs: 100, progressMs: 30 };
-
-const gates = new Map<string, () => void>();
-const opened = new Set<string>();
-const gate = (tag: string) =>
-  opened.has(tag) ? Promise.resolve() : new Promise<void>((resolve) => gates.set(tag, resolve));
-const open = (tag: string) => {
-  opened.add(tag);
-  gates.get(tag)?.();
-};
+const h = chainsHarness("an_chains_fair", { leaseMs: 1_500, pollMs: 100, progressMs: 30 });
 
 type Tagged = { tag: string };
-const steps = [{ name: "Work until the gate opens", run: ({ state }: { state: Tagged }) => gate(state.tag) }];
+const steps = [
+  { name: "Work until the gate opens", run: ({ state }: { state: Tagged }) => h.gates.wait(state.tag) },
+];
 /** Stands in for "Process department": long-running until the test lets it finish. */
 const department = defineChain<Tagged>({ name: "test.fair.department", steps });
 /** Stands in for the one-row data load. */
@@ -29,44 +18,8 @@ const dataLoad = defineChain<Tagged>({ name: "test.fair.load", steps });
 const perUserChain = defineChain<Tagged>({ name: "test.fair.per-user", maxConcurrentPerUser: 1, steps });
 
 describe("fairness among users (E9) on PostgreSQL", () => {
-  let fresh: FreshDatabase;
-  let handle: DatabaseHandle;
-  let bo: { id: number; username: string };
-  let steve: { id: number; username: string };
-  const hosts: WorkerHost[] = [];
-
-  async function startHost(options: Parameters<typeof executionsConsumer>[0]) {
-    const host = new WorkerHost(handle, "worker", quiet).register(
-      executionsConsumer({ ...fast, ...options }),
-    );
-    hosts.push(host);
-    await host.start();
-  }
-  async function rows(ids: number[]): Promise<Execution[]> {
-    const found = await handle.db.select().from(executions).where(inArray(executions.id, ids));
-    return ids.map((id) => found.find((r) => r.id === id)!);
-  }
-  const statuses = async (ids: number[]) => (await rows(ids)).map((r) => r.status);
-  const enqueue = <S extends object>(chain: Chain<S>, input: S, who: { id: number; username: string }) =>
-    runInBackground(chain, input, { user: who, session: `s-${who.username}`, db: handle.db });
-
-  beforeAll(async () => {
-    fresh = await freshDatabase("an_chains_fair");
-    handle = fresh.handle;
-    const all = await handle.db.select({ id: users.id, username: users.username }).from(users);
-    bo = all.find((u) => u.username === "bo")!;
-    steve = all.find((u) => u.username === "steve")!;
-  });
-
-  afterEach(async () => {
-    for (const release of gates.values()) release();
-    await Promise.all(hosts.splice(0).map((host) => host.stop(1_000)));
-    gates.clear();
-    opened.clear();
-    await handle.db.delete(executions);
-  });
-
-  afterAll(() => fresh.drop());
+  const { startHost, statuses, enqueue } = h;
+  const open = (tag: string) => h.gates.open(tag);
 
   it("the default per-user limit is half the application limit, at least 1", () => {
     expect([0, 1, 2, 3, 4, 9].map(defaultPerUserLimit)).toEqual([1, 1, 1, 1, 2, 4]);
@@ -75,8 +28,8 @@ describe("fairness among users (E9) on PostgreSQL", () => {
   it("bo starts four departments with the application limit 4: steve's data load starts while bo's wait", async () => {
     await startHost({ maxConcurrent: 4 }); // the per-user limit is its default: 2
     const bos: number[] = [];
-    for (let i = 1; i <= 4; i++) bos.push(await enqueue(department, { tag: `dept-${i}` }, bo));
-    const load = await enqueue(dataLoad, { tag: "load" }, steve);
+    for (let i = 1; i <= 4; i++) bos.push(await enqueue(department, { tag: `dept-${i}` }, h.bo));
+    const load = await enqueue(dataLoad, { tag: "load" }, h.steve);
     const seen = await waitFor(
       () => statuses([...bos, load]),
       (s) => s[4] === "EXECUTING",
@@ -96,8 +49,8 @@ describe("fairness among users (E9) on PostgreSQL", () => {
   it("takes users in turns: with one slot, steve's execution runs before bo's backlog drained", async () => {
     await startHost({ maxConcurrent: 1 });
     const bos: number[] = [];
-    for (let i = 1; i <= 3; i++) bos.push(await enqueue(department, { tag: `rr-${i}` }, bo));
-    const load = await enqueue(dataLoad, { tag: "rr-load" }, steve);
+    for (let i = 1; i <= 3; i++) bos.push(await enqueue(department, { tag: `rr-${i}` }, h.bo));
+    const load = await enqueue(dataLoad, { tag: "rr-load" }, h.steve);
     await waitFor(
       () => statuses([bos[0]!]),
       (s) => s[0] === "EXECUTING",
@@ -121,8 +74,8 @@ describe("fairness among users (E9) on PostgreSQL", () => {
   it("a chain's maxConcurrentPerUser holds per user while other users run alongside", async () => {
     await startHost({ maxConcurrent: 10, maxPerUser: 10 });
     const bos: number[] = [];
-    for (let i = 1; i <= 3; i++) bos.push(await enqueue(perUserChain, { tag: `pu-${i}` }, bo));
-    const steves = await enqueue(perUserChain, { tag: "pu-steve" }, steve);
+    for (let i = 1; i <= 3; i++) bos.push(await enqueue(perUserChain, { tag: `pu-${i}` }, h.bo));
+    const steves = await enqueue(perUserChain, { tag: "pu-steve" }, h.steve);
     const seen = await waitFor(
       () => statuses([...bos, steves]),
       (s) => s[0] === "EXECUTING" && s[3] === "EXECUTING",
