@@ -61,7 +61,13 @@ const ours: QueueUnderTest = {
     const [bo] = await queryRows<{ id: number }>(db, sql`select id from users where username = 'bo'`);
     const user = { id: bo!.id, username: "bo" };
     const host = new WorkerHost(handle, "worker", { info: () => {}, error: console.error }).register(
-      executionsConsumer({ maxConcurrent: options.slots, concurrency: options.slots, pollMs: 1_000 }),
+      // One user enqueues everything: the per-user limit (half the slots by default) would halve the slots.
+      executionsConsumer({
+        maxConcurrent: options.slots,
+        maxPerUser: options.slots,
+        concurrency: options.slots,
+        pollMs: 1_000,
+      }),
     );
     await host.start();
     const input = { steps: 0, stepMs: 0 };

@@ -68,6 +68,8 @@ const schema = z.object({
   WORKER_IN_WEB: booleanFlag.default(true),
   WORKER_CONCURRENCY: count("jobs per worker process").min(1, { message: "must be at least 1" }).default(8),
   BACKGROUND_MAX_CONCURRENT: count("0 means nothing starts").default(4),
+  /** Running executions per user at once; default half of BACKGROUND_MAX_CONCURRENT, at least 1. */
+  BACKGROUND_MAX_PER_USER: count("executions per user").min(1, { message: "must be at least 1" }).optional(),
   /** How long a background execution's lease lasts without a heartbeat: the dead-worker detection time. */
   BACKGROUND_LEASE_SECONDS: z.coerce
     .number({ message: "must be a number of seconds" })

@@ -336,8 +336,9 @@ describe("background executions on PostgreSQL", () => {
   });
 
   it("holds the application-wide limit across two hosts on separate connections", async () => {
-    await startHost({ maxConcurrent: 3, concurrency: 5 }, handle);
-    await startHost({ maxConcurrent: 3, concurrency: 5 }, other);
+    // Two users alternate: a per-user limit of 3 leaves the app-wide one (3) to be tested.
+    await startHost({ maxConcurrent: 3, maxPerUser: 3, concurrency: 5 }, handle);
+    await startHost({ maxConcurrent: 3, maxPerUser: 3, concurrency: 5 }, other);
     const ids: number[] = [];
     for (let i = 0; i < 15; i++) ids.push(await enqueue(sleepy, { ms: 120 }, i % 2 ? bo : steve, `s${i}`));
     const rows = await finished(ids, 20_000);

@@ -29,6 +29,8 @@ function startWorker(url: string): {
       DATABASE_URL: url,
       NEXTAUTH_SECRET: "worker-test-secret-worker-test-secret-01",
       BACKGROUND_MAX_CONCURRENT: "2",
+      // One user starts everything here: the per-user limit (default 1 of 2) would hide the app-wide one.
+      BACKGROUND_MAX_PER_USER: "2",
       BACKGROUND_LEASE_SECONDS: "1",
       WORKER_CONCURRENCY: "4",
     },

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -50,7 +51,14 @@ export const executions = pgTable(
     state: jsonb("state"),
     /** Snapshot of the chain's settings at enqueue time, so the claim query can honour them in SQL. */
     serialize: boolean("serialize").notNull().default(false),
+    /**
+     * With serialize: the scope (per chain) whose executions run one at a time — `session:<id>`, `chain` or
+     * `key:<key>`.
+     */
+    serializeKey: text("serialize_key"),
     maxConcurrent: integer("max_concurrent"),
+    /** The chain's maxConcurrentPerUser: running executions of this chain per user at once. */
+    maxPerUser: integer("max_per_user"),
     /** Deduplication key: one waiting or running execution per chain and key. */
     key: text("key"),
     /** Higher runs first among eligible executions. */
@@ -84,6 +92,10 @@ export const executions = pgTable(
       .on(table.priority.desc(), table.id)
       .where(sql`${table.status} = 'ENQUEUED'`),
     index("executions_parent_idx").on(table.parentId),
+    // Fair claiming: the distinct users with waiting work, and each one's next executions (index scans).
+    index("executions_user_ready_idx")
+      .on(sql`coalesce(${table.userId}, 0)`, table.priority.desc(), table.id)
+      .where(sql`${table.status} = 'ENQUEUED'`),
   ],
 );
 
@@ -134,6 +146,26 @@ export const executionSchedules = pgTable("execution_schedules", {
     onDelete: "set null",
   }),
 });
+
+/**
+ * Runtime limits an administrator set on /admin/executions (absent: the env or chain default). Every worker
+ * process reads them at each claim. scope "app": application-wide; "user": per user; "chain": per chain
+ * (chain_name). 0 holds everything in that scope.
+ */
+export const executionSettings = pgTable(
+  "execution_settings",
+  {
+    scope: text("scope", { enum: ["app", "user", "chain"] }).notNull(),
+    chainName: text("chain_name").notNull().default(""),
+    maxConcurrent: integer("max_concurrent").notNull(),
+    updatedBy: text("updated_by"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(createdNow),
+  },
+  (table) => [
+    primaryKey({ columns: [table.scope, table.chainName] }),
+    check("execution_settings_max_check", sql`${table.maxConcurrent} >= 0`),
+  ],
+);
 
 export type Execution = typeof executions.$inferSelect;
 export type ExecutionFile = typeof executionFiles.$inferSelect;

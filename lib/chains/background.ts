@@ -4,13 +4,15 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { type Executor, getDb, queryRows } from "@/db/client";
 import { executionFiles, executions } from "@/db/schema";
 import { EXECUTIONS_CHANNEL } from "./channels";
-import { type Chain, type ChainUser, getChain, maxAttemptsOf, titleOf } from "./define";
-import { ChainInputError, ExecutionLimitError } from "./errors";
+import { type Chain, type ChainUser, getChain, maxAttemptsOf, serializeKeyOf, titleOf } from "./define";
+import { ChainBusyError, ChainInputError, ExecutionLimitError } from "./errors";
 import { snapshotInput } from "./snapshot";
 import { activeExecutionStatuses } from "./statuses";
 
 /** Namespace of the advisory locks that make the per-session executions limit race-free. */
 const LIMIT_LOCK_NAMESPACE = 72_310_003;
+/** Namespace of the advisory locks that make `whenRunning: "error"` race-free per serialize scope. */
+const BUSY_LOCK_NAMESPACE = 72_310_004;
 
 /** An uploaded file handed to a background chain: a temporary file on disk, or its bytes. */
 export interface UploadedFile {
@@ -85,6 +87,8 @@ export async function runInBackground<S extends object>(
   const replace = options.keyMode === "replace";
   const userId = options.user.id > 0 ? options.user.id : null; // SYSTEM_USER: stored without a user
   const session = options.session || (userId ? `user:${userId}` : "system");
+  const serializeKey = serializeKeyOf(chain, state, session);
+  const refuseWhenBusy = serializeKey !== null && chain.whenRunning === "error";
   const fileHandling = chain.fileHandling ?? "ignore";
   const file = options.file && fileHandling !== "ignore" ? options.file : undefined;
   const content = file ? await fileContent(file) : undefined;
@@ -112,6 +116,29 @@ export async function runInBackground<S extends object>(
   const enqueue = async (ex: Executor): Promise<number> => {
     const found = await existing(ex);
     if (found !== null) return found;
+    if (refuseWhenBusy) {
+      // One enqueuer per scope at a time (until commit), so two racing callers cannot both see it free.
+      await ex.execute(
+        sql`select pg_advisory_xact_lock(${BUSY_LOCK_NAMESPACE}, hashtext(${`${chain.name}\u0001${serializeKey}`}))`,
+      );
+      const [holder] = await queryRows<{ id: number; status: string; title: string; username: string }>(
+        ex,
+        sql`select e.id, e.status::text as status, e.title, coalesce(u.username, 'system') as username
+            from executions e left join users u on u.id = e.user_id
+            where e.chain_name = ${chain.name} and e.serialize_key = ${serializeKey}
+              and e.status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')
+            order by e.id limit 1`,
+      );
+      if (holder) {
+        throw new ChainBusyError(
+          chain.name,
+          Number(holder.id),
+          holder.username,
+          holder.status as ChainBusyError["status"],
+          holder.title || chain.name,
+        );
+      }
+    }
     if (chain.executionsLimit) {
       await ex.execute(
         sql`select pg_advisory_xact_lock(${LIMIT_LOCK_NAMESPACE}, hashtext(${`${chain.name}\u0001${session}`}))`,
@@ -132,10 +159,11 @@ export async function runInBackground<S extends object>(
       sql`
       with created as (
         insert into executions
-          (chain_name, title, user_id, session_id, parent_id, input, serialize, max_concurrent, max_attempts,
-           status, run_at, key, priority)
+          (chain_name, title, user_id, session_id, parent_id, input, serialize, serialize_key, max_concurrent,
+           max_per_user, max_attempts, status, run_at, key, priority)
         values (${chain.name}, ${titleOf(chain, state)}, ${userId}, ${session}, ${options.parentId ?? null},
-          ${JSON.stringify(state)}::jsonb, ${chain.serialize ?? false}, ${chain.maxConcurrent ?? null},
+          ${JSON.stringify(state)}::jsonb, ${serializeKey !== null}, ${serializeKey}, ${chain.maxConcurrent ?? null},
+          ${chain.maxConcurrentPerUser ?? null},
           ${maxAttemptsOf(chain)}, ${delay > 0 ? "SCHEDULED" : "ENQUEUED"}::execution_status,
           ${delay > 0 ? sql`clock_timestamp() + make_interval(secs => ${delay / 1000})` : null},
           ${key ?? null}, ${priority})
@@ -164,8 +192,9 @@ export async function runInBackground<S extends object>(
   };
 
   const db = options.db ?? getDb();
-  // A lone INSERT is atomic by itself; the limit's lock and a file's second row need a transaction.
-  const needsTransaction = Boolean(chain.executionsLimit || (file && content));
+  // A lone INSERT is atomic by itself; the limit's and the busy check's locks and a file's second row need a
+  // transaction.
+  const needsTransaction = Boolean(chain.executionsLimit || refuseWhenBusy || (file && content));
   const id = tx
     ? await enqueue(tx)
     : needsTransaction

@@ -11,12 +11,20 @@ import { fireSchedule } from "./sql/fire-schedules";
 import { renewExecutionLeases } from "./sql/renew-leases";
 
 export { RETENTION_MS } from "./purge";
-export type { ExecutionJob } from "./sql/claim-executions";
+export { defaultPerUserLimit, type ExecutionJob } from "./sql/claim-executions";
 export { WORKER_STOPPED } from "./sql/end-held-executions";
 
 export interface ExecutionsConsumerOptions {
-  /** Application-wide limit of running executions (all processes); BACKGROUND_MAX_CONCURRENT by default. */
+  /**
+   * Application-wide limit of running executions (all processes); BACKGROUND_MAX_CONCURRENT by default. The
+   * runtime setting on /admin/executions, when set, overrides it (and maxPerUser) at every claim.
+   */
   maxConcurrent?: number;
+  /**
+   * Running executions per user at once (all processes); BACKGROUND_MAX_PER_USER by default, else half the
+   * application-wide limit (at least 1).
+   */
+  maxPerUser?: number;
   /** Executions in flight in this process; WORKER_CONCURRENCY by default. */
   concurrency?: number;
   leaseMs?: number;
@@ -32,7 +40,11 @@ const idList = (keys: string[]) => `{${keys.map(Number).join(",")}}`;
 /** The worker-host consumer that runs background executions of registered chains. */
 export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Consumer<ExecutionJob> {
   const env = getEnv();
-  const appLimit = () => options.maxConcurrent ?? env.BACKGROUND_MAX_CONCURRENT;
+  /** The defaults; an administrator's runtime settings (execution_settings) override them at each claim. */
+  const appLimit = options.maxConcurrent ?? env.BACKGROUND_MAX_CONCURRENT;
+  const perUserLimit = options.maxPerUser ?? env.BACKGROUND_MAX_PER_USER ?? null;
+  /** The application-wide limit in effect at the last claim. */
+  let effectiveAppLimit = appLimit;
   const progressMs = options.progressMs ?? 250;
   const concurrency = options.concurrency ?? env.WORKER_CONCURRENCY;
   /** Per schedule, when its next slot is due (absent: check now, e.g. a catch-up after start-up). */
@@ -49,12 +61,20 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
     keyOf: (job) => String(job.id),
 
     claim(db, { workerId, limit, leaseMs }) {
-      const max = appLimit();
-      if (max <= 0 || limit <= 0) return Promise.resolve([]);
-      return claimExecutions(db, { workerId, limit, leaseMs, appLimit: max });
+      if (limit <= 0) return Promise.resolve([]);
+      return claimExecutions(db, {
+        workerId,
+        limit,
+        leaseMs,
+        appLimit,
+        perUserLimit,
+        onLimits: (limits) => {
+          effectiveAppLimit = limits.appLimit;
+        },
+      });
     },
 
-    process: (job, ctx) => runExecution(job, ctx, { progressMs, appLimit: appLimit() }),
+    process: (job, ctx) => runExecution(job, ctx, { progressMs, appLimit: effectiveAppLimit }),
 
     async renewLeases(db, { workerId, keys, leaseMs }) {
       const ids = await renewExecutionLeases(db, { workerId, ids: keys.map(Number), leaseMs });

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Database } from "@/db/client";
+import { ChainInputError } from "./errors";
 import { RETRYABLE_ATTEMPTS, type RetryPolicy } from "./retry";
 
 /** JSON values only: the state of a background execution is stored as jsonb and read back. */
@@ -59,6 +60,9 @@ export interface Step<S> {
   run: (ctx: StepContext<S>) => void | S | Promise<void | S>;
 }
 
+/** See ChainOptions.serialize. */
+export type SerializeMode<S> = boolean | "session" | "chain" | { key: (input: Readonly<S>) => string };
+
 export type FileHandling = "ignore" | "copy" | "move";
 
 export interface ChainOptions<S> {
@@ -76,12 +80,22 @@ export interface ChainOptions<S> {
   background?: boolean;
   /** Validates the input (and the stored state a worker reads back). */
   schema?: z.ZodType<S>;
-  /** One execution of this chain at a time per user session. */
-  serialize?: boolean;
+  /**
+   * One execution at a time: per user session (`true` or "session"), for the whole chain ("chain"), or per
+   * key made from the input (`{ key: (input) => string }`, e.g. one per department). Across all processes.
+   */
+  serialize?: SerializeMode<S>;
+  /**
+   * With `serialize`, what an enqueue does while another execution of the same scope is waiting or running:
+   * "wait" (default) queues it behind; "error" refuses with a ChainBusyError naming who runs it.
+   */
+  whenRunning?: "wait" | "error";
   /** Refuses more than this many unfinished executions of this chain per session. */
   executionsLimit?: number;
   /** At most this many executions of this chain run at once across all workers. */
   maxConcurrent?: number;
+  /** At most this many executions of this chain run at once per user (the others wait, ENQUEUED). */
+  maxConcurrentPerUser?: number;
   /** What happens to an uploaded file handed to runInBackground. Default "ignore". */
   fileHandling?: FileHandling;
   /**
@@ -131,10 +145,29 @@ export function defineChain<S extends object>(options: ChainOptions<S>): Chain<S
   for (const [key, value] of [
     ["executionsLimit", options.executionsLimit],
     ["maxConcurrent", options.maxConcurrent],
+    ["maxConcurrentPerUser", options.maxConcurrentPerUser],
   ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       throw new Error(`Chain "${options.name}": ${key} must be a whole number of at least 1`);
     }
+  }
+  const serialize = options.serialize;
+  if (
+    serialize !== undefined &&
+    typeof serialize !== "boolean" &&
+    serialize !== "session" &&
+    serialize !== "chain" &&
+    typeof (serialize as { key?: unknown })?.key !== "function"
+  ) {
+    throw new Error(
+      `Chain "${options.name}": serialize must be true, "session", "chain" or { key: (input) => string }`,
+    );
+  }
+  if (options.whenRunning !== undefined && !["wait", "error"].includes(options.whenRunning)) {
+    throw new Error(`Chain "${options.name}": whenRunning must be "wait" or "error"`);
+  }
+  if (options.whenRunning === "error" && !serialize) {
+    throw new Error(`Chain "${options.name}": whenRunning "error" needs a serialize mode`);
   }
   const chain: Chain<S> = Object.freeze({
     ...options,
@@ -150,6 +183,27 @@ export function defineChain<S extends object>(options: ChainOptions<S>): Chain<S
 /** Attempts an execution of `chain` gets in all (worker deaths and, with a retry policy, step errors). */
 export function maxAttemptsOf(chain: AnyChain): number {
   return chain.retry?.maxAttempts ?? (chain.retryable ? RETRYABLE_ATTEMPTS : 1);
+}
+
+/**
+ * The scope an execution of `chain` is serialized in (executions of the chain with the same value run one at
+ * a time), or null when the chain is not serialized. Throws ChainInputError for a key function's bad answer.
+ */
+export function serializeKeyOf<S>(chain: Chain<S>, input: S, session: string): string | null {
+  const mode = chain.serialize;
+  if (!mode) return null;
+  if (mode === true || mode === "session") return `session:${session}`;
+  if (mode === "chain") return "chain";
+  let key: unknown;
+  try {
+    key = mode.key(input);
+  } catch (error) {
+    throw new ChainInputError(chain.name, [`serialize key: ${(error as Error).message}`]);
+  }
+  if (typeof key !== "string" || key.length === 0 || key.length > 200) {
+    throw new ChainInputError(chain.name, ["serialize key must be a text of 1 to 200 characters"]);
+  }
+  return `key:${key}`;
 }
 
 /** The human title of an execution of `chain` with `input` (never empty; at most 200 characters). */

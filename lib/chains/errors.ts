@@ -21,6 +21,27 @@ export class ExecutionLimitError extends Error {
   }
 }
 
+/**
+ * A chain serialized with `whenRunning: "error"` already has an execution waiting or running in the same
+ * scope (session, chain or key): the message names who runs it and is safe to show the user.
+ */
+export class ChainBusyError extends Error {
+  constructor(
+    readonly chainName: string,
+    /** The execution that holds the scope. */
+    readonly executionId: number,
+    /** Who started it ("system" for schedules). */
+    readonly username: string,
+    readonly status: "ENQUEUED" | "SCHEDULED" | "EXECUTING",
+    readonly title: string,
+  ) {
+    super(
+      `"${title}" is already ${status === "EXECUTING" ? "running" : "queued"} (execution ${executionId}, started by ${username}); wait for it to finish.`,
+    );
+    this.name = "ChainBusyError";
+  }
+}
+
 /** The input does not fit the chain's schema (or is not JSON). */
 export class ChainInputError extends Error {
   constructor(

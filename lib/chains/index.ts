@@ -13,19 +13,43 @@ export {
   defineChain,
   getChain,
   registeredChainNames,
+  type SerializeMode,
   type Step,
   type StepContext,
   SYSTEM_USER,
 } from "./define";
-export { ChainAbortedError, ChainInputError, ExecutionLimitError, errorMessage } from "./errors";
+export {
+  ChainAbortedError,
+  ChainBusyError,
+  ChainInputError,
+  ExecutionLimitError,
+  errorMessage,
+} from "./errors";
 export { watchExecution } from "./live";
 export { purgeChain, purgeSchedule } from "./purge";
-export { abortExecution, getConcurrencyUsage, getExecution, listExecutions, type Viewer } from "./queries";
+export {
+  abortAllExecutions,
+  abortExecution,
+  getConcurrencyUsage,
+  getExecution,
+  listExecutions,
+  type RetryOutcome,
+  retryExecution,
+  type Viewer,
+} from "./queries";
 export { type RetryPolicy, retryDelayMs } from "./retry";
 export { type ForegroundOptions, runChain, startChain } from "./run";
 export { type ExecutionRun, executionIsActive, listExecutionRuns, summarizeExecutionRuns } from "./runs";
 export { defineSchedule, registeredSchedules, type Schedule, type ScheduleOptions } from "./schedule";
 export { listSchedules, type ScheduleView } from "./schedules-view";
+export {
+  type ExecutionLimits,
+  getExecutionLimits,
+  type LimitChanges,
+  type LimitSetting,
+  MAX_LIMIT_SETTING,
+  setExecutionLimits,
+} from "./settings";
 export { purgeExecutions } from "./sql/purge-executions";
 export * from "./statuses";
 export type { AttemptRecord, ExecutionView } from "./view";

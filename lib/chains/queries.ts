@@ -2,8 +2,8 @@ import "server-only";
 import { and, desc, eq, inArray, or, type SQL, sql } from "drizzle-orm";
 import { type Executor, getDb, notify } from "@/db/client";
 import { executions, users } from "@/db/schema";
-import { getEnv } from "@/lib/env";
 import { EXECUTIONS_CHANNEL } from "./channels";
+import { effectiveAppLimit } from "./settings";
 import { tellWatchers } from "./sql/tell-watchers";
 import { activeExecutionStatuses, type ExecutionStatus } from "./statuses";
 import type { AttemptRecord, ExecutionView } from "./view";
@@ -104,18 +104,19 @@ export async function getExecution(
 }
 
 export interface ConcurrencyUsage {
-  /** BACKGROUND_MAX_CONCURRENT: running executions allowed at once in the whole application. */
+  /** Running executions allowed at once in the whole application: the runtime setting, else the env value. */
   limit: number;
   running: number;
   queued: number;
 }
 
 export async function getConcurrencyUsage(db: Executor = getDb()): Promise<ConcurrencyUsage> {
-  const [running, queued] = await Promise.all([
+  const [running, queued, limit] = await Promise.all([
     db.$count(executions, eq(executions.status, "EXECUTING")),
     db.$count(executions, eq(executions.status, "ENQUEUED")),
+    effectiveAppLimit(db),
   ]);
-  return { limit: getEnv().BACKGROUND_MAX_CONCURRENT, running, queued };
+  return { limit, running, queued };
 }
 
 export type AbortOutcome = "aborted" | "abort_requested" | "not_found" | "finished";
@@ -165,4 +166,81 @@ export async function abortExecution(
   if (!mine) return "finished";
   if (rows.some((row) => row.status === "ABORTED")) await notify(db, EXECUTIONS_CHANNEL);
   return mine.status === "ABORTED" ? "aborted" : "abort_requested";
+}
+
+/**
+ * Aborts every waiting and running execution of `chainName`, or of the whole application without it
+ * (administrators only: the caller authorises). Waiting ones end ABORTED at once; running ones are asked to
+ * stop, as with abortExecution. Returns how many of each.
+ */
+export async function abortAllExecutions(
+  { chainName }: { chainName?: string },
+  db: Executor = getDb(),
+): Promise<{ aborted: number; abortRequested: number }> {
+  const rows = await db
+    .update(executions)
+    .set({
+      abortRequested: true,
+      status: sql`(case when ${executions.status} = 'EXECUTING' then 'EXECUTING' else 'ABORTED' end)::execution_status`,
+      finishedAt: sql`case when ${executions.status} = 'EXECUTING' then null else clock_timestamp() end`,
+      updatedAt: sql`clock_timestamp()`,
+    })
+    .where(
+      and(
+        chainName === undefined ? undefined : eq(executions.chainName, chainName),
+        inArray(executions.status, [...activeExecutionStatuses]),
+        eq(executions.abortRequested, false),
+      ),
+    )
+    .returning({ id: executions.id, status: executions.status });
+  await tellWatchers(
+    db,
+    rows.map((row) => row.id),
+  );
+  const aborted = rows.filter((row) => row.status === "ABORTED").length;
+  if (aborted > 0) await notify(db, EXECUTIONS_CHANNEL);
+  return { aborted, abortRequested: rows.length - aborted };
+}
+
+export type RetryOutcome = "retried" | "not_found" | "not_failed" | "busy";
+
+/**
+ * Dead letters: runs a FAILED execution again — the same execution (same id, input and user), not a copy.
+ * It waits ENQUEUED, resumes at the step that failed with the state saved after the last completed step
+ * (durable steps), keeps its attempts history and gets as many attempts again as it had. "busy": a newer
+ * execution with the same key is waiting or running. Administrators only: the caller authorises.
+ */
+export async function retryExecution({ id }: { id: number }, db: Executor = getDb()): Promise<RetryOutcome> {
+  const [target] = await db
+    .select({ status: executions.status, key: executions.key, chainName: executions.chainName })
+    .from(executions)
+    .where(eq(executions.id, id));
+  if (!target) return "not_found";
+  if (target.status !== "FAILED") return "not_failed";
+  try {
+    const rows = await db
+      .update(executions)
+      .set({
+        status: "ENQUEUED",
+        error: null,
+        statusMessage: "Queued again by an administrator",
+        startedAt: null,
+        finishedAt: null,
+        runAt: null,
+        maxAttempts: sql`${executions.attempt} + ${executions.maxAttempts}`,
+        updatedAt: sql`clock_timestamp()`,
+      })
+      .where(and(eq(executions.id, id), eq(executions.status, "FAILED")))
+      .returning({ id: executions.id });
+    if (rows.length === 0) return "not_failed";
+  } catch (error) {
+    // The partial unique index on (chain, key): a newer execution with this key is active.
+    if ((error as { code?: string }).code === "23505" || /executions_active_key_idx/.test(String(error))) {
+      return "busy";
+    }
+    throw error;
+  }
+  await tellWatchers(db, [id]);
+  await notify(db, EXECUTIONS_CHANNEL);
+  return "retried";
 }

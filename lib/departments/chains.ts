@@ -96,6 +96,8 @@ export const processDepartmentInBackground = defineChain<ProcessDepartmentState>
   name: PROCESS_IN_BACKGROUND_CHAIN,
   title: (input) => `Process department ${input.deptno}`,
   schema: processInput,
+  // One employee processing many departments takes at most two slots; the others wait for theirs (E9).
+  maxConcurrentPerUser: 2,
   steps: [
     {
       name: "Add the execution id to the tracking row",

@@ -1,0 +1,2 @@
+ALTER TABLE "executions" ADD COLUMN "max_per_user" integer;--> statement-breakpoint
+CREATE INDEX "executions_user_ready_idx" ON "executions" USING btree (coalesce("user_id", 0),"priority" DESC NULLS LAST,"id") WHERE "executions"."status" = 'ENQUEUED';
