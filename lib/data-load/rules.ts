@@ -19,7 +19,6 @@ export const SALES_COLUMNS = [
   "Unit Cost",
   "Total Profit",
 ] as const;
-export type SalesColumn = (typeof SALES_COLUMNS)[number];
 
 export const formatBytes = (bytes: number) =>
   bytes >= 1024 * 1024

@@ -17,7 +17,6 @@ export const departmentSchema = z.object({
   dname: name("Dname", 14),
   loc: name("Loc", 13),
 });
-export type DepartmentInput = z.infer<typeof departmentSchema>;
 
 export const deptnoOnlySchema = z.object({ deptno: deptnoSchema });
 

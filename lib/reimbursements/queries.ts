@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, desc, eq, gte, ilike, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, ilike, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type Database, type Executor, getDb } from "@/db/client";
 import { approvalTasks, type ReimbursementStatus, reimbursements, users } from "@/db/schema";
@@ -256,8 +256,4 @@ export async function decideReimbursement(
       message: `${claimSubject(task.amountCents, task.receiptFrom, task.claimant)} was ${word}.`,
     };
   });
-}
-
-export async function countOpenTasks(db: Executor = getDb()): Promise<number> {
-  return db.$count(approvalTasks, inArray(approvalTasks.state, ["ASSIGNED"]));
 }
