@@ -3,6 +3,7 @@ import { type Database, queryRows } from "@/db/client";
 import { runInBackground } from "./background";
 import type { Chain, ChainUser, ExecutionFileContent, StepContext } from "./define";
 import { ChildExecutionError } from "./errors";
+import { sleep } from "./sleep";
 import { throwIfAborted } from "./steps";
 
 export interface StepContextParts<S> {
@@ -22,19 +23,6 @@ export interface StepContextParts<S> {
   awaitingChild?: (waiting: boolean) => Promise<void>;
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
 /** Waits until execution `id` is final (reading its status, 50 ms growing to 1 s apart); its final state. */
 async function awaitExecution<T>(db: Database, id: number, chain: Chain<T>, signal: AbortSignal): Promise<T> {
   let wait = 50;
@@ -49,7 +37,7 @@ async function awaitExecution<T>(db: Database, id: number, chain: Chain<T>, sign
     if (row.status === "FAILED" || row.status === "ABORTED") {
       throw new ChildExecutionError(id, chain.name, row.status, row.error);
     }
-    await pause(wait, signal);
+    await sleep(wait, signal);
     wait = Math.min(1_000, wait * 2);
   }
 }

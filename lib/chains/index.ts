@@ -51,6 +51,7 @@ export {
   MAX_LIMIT_SETTING,
   setExecutionLimits,
 } from "./settings";
+export { sleep } from "./sleep";
 export { purgeExecutions } from "./sql/purge-executions";
 export * from "./statuses";
 export type { AttemptRecord, ExecutionView } from "./view";
