@@ -51,6 +51,8 @@ const statusOf = (id: number) =>
   );
 
 test.describe("operations on /admin/executions", () => {
+  // Several page loads and server actions per test on a shared, busy machine.
+  test.describe.configure({ timeout: 180_000 });
   test.beforeEach(async ({ page }) => {
     await page.goto("/signin?callbackUrl=%2Fadmin%2Fexecutions");
     await signIn(page, "admin");

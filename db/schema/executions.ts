@@ -72,6 +72,8 @@ export const executions = pgTable(
     /** One entry per failed attempt: { attempt, step, error, at }. */
     attemptLog: jsonb("attempt_log").notNull().default(sql`'[]'::jsonb`),
     abortRequested: boolean("abort_requested").notNull().default(false),
+    /** A running parent waiting in ctx.runChild: it holds no slot meanwhile (not counted by any limit). */
+    awaitingChild: boolean("awaiting_child").notNull().default(false),
     attempt: integer("attempt").notNull().default(0),
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),

@@ -30,6 +30,8 @@ export interface BackgroundOptions {
   file?: UploadedFile;
   /** Set when a running execution starts a child chain. */
   parentId?: number;
+  /** A parent execution whose files the child gets copies of (when the child's fileHandling is not "ignore"). */
+  filesFrom?: number;
   /** Run no earlier than this time: the execution waits SCHEDULED until then. */
   runAt?: Date;
   /** Run no earlier than this many milliseconds from now (instead of runAt). */
@@ -188,13 +190,23 @@ export async function runInBackground<S extends object>(
         content,
       });
     }
+    if (inheritFiles) {
+      await ex.execute(
+        sql`insert into execution_files (execution_id, name, content_type, size, content)
+            select ${row.id}, name, content_type, size, content from execution_files
+            where execution_id = ${options.filesFrom} order by id`,
+      );
+    }
     return Number(row.id);
   };
 
   const db = options.db ?? getDb();
   // A lone INSERT is atomic by itself; the limit's and the busy check's locks and a file's second row need a
   // transaction.
-  const needsTransaction = Boolean(chain.executionsLimit || refuseWhenBusy || (file && content));
+  const inheritFiles = options.filesFrom !== undefined && fileHandling !== "ignore" && !file;
+  const needsTransaction = Boolean(
+    chain.executionsLimit || refuseWhenBusy || (file && content) || inheritFiles,
+  );
   const id = tx
     ? await enqueue(tx)
     : needsTransaction

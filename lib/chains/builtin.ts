@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineChain, type Step, type StepContext } from "./define";
+import { sleep } from "./sleep";
 
 const waitInput = z.object({
   /** Number of progress steps. */
@@ -13,19 +14,6 @@ const waitInput = z.object({
   preparedInAttempt: z.number().int().min(1).optional(),
 });
 export type WaitInput = z.infer<typeof waitInput>;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
 
 const waitSteps: Step<WaitInput>[] = [
   {

@@ -1,5 +1,11 @@
 /** NOTIFY channel that wakes the execution workers (new work, freed capacity). */
 export const EXECUTIONS_CHANNEL = "executions";
 
+/**
+ * NOTIFY channel of abort requests for running executions (payload: the execution id): the worker process
+ * that holds the execution aborts its step's signal at once.
+ */
+export const EXECUTION_ABORT_CHANNEL = "execution_abort";
+
 /** NOTIFY channel of status changes of watched executions (payload: the execution id). */
 export const EXECUTION_STATUS_CHANNEL = "execution_status";

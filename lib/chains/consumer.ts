@@ -2,7 +2,7 @@ import "server-only";
 import { sql } from "drizzle-orm";
 import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
-import { EXECUTIONS_CHANNEL } from "./channels";
+import { EXECUTION_ABORT_CHANNEL, EXECUTIONS_CHANNEL } from "./channels";
 import { runExecution } from "./execution";
 import { nextSlot, registeredSchedules } from "./schedule";
 import { claimExecutions, type ExecutionJob } from "./sql/claim-executions";
@@ -29,8 +29,13 @@ export interface ExecutionsConsumerOptions {
   concurrency?: number;
   leaseMs?: number;
   pollMs?: number;
-  /** How often progress is written and an abort request is looked for. */
+  /** How often progress is written (an abort request comes with each write). */
   progressMs?: number;
+  /**
+   * Fallback: how often a running execution that wrote no progress looks for an abort request in the
+   * database, in case its notification was lost (default 5 s). Aborts arrive by NOTIFY at once.
+   */
+  abortPollMs?: number;
   /** Fire the cron schedules declared in this process (default true). */
   schedules?: boolean;
 }
@@ -46,6 +51,9 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   /** The application-wide limit in effect at the last claim. */
   let effectiveAppLimit = appLimit;
   const progressMs = options.progressMs ?? 250;
+  const abortPollMs = options.abortPollMs ?? 5_000;
+  /** Executions this process runs: how to abort each at once when its abort request is announced. */
+  const abortHandlers = new Map<number, () => void>();
   const concurrency = options.concurrency ?? env.WORKER_CONCURRENCY;
   /** Per schedule, when its next slot is due (absent: check now, e.g. a catch-up after start-up). */
   const dueAt = new Map<string, number>();
@@ -74,7 +82,22 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
       });
     },
 
-    process: (job, ctx) => runExecution(job, ctx, { progressMs, appLimit: effectiveAppLimit }),
+    listens: [
+      { channel: EXECUTION_ABORT_CHANNEL, onNotify: (payload) => abortHandlers.get(Number(payload))?.() },
+    ],
+
+    process: (job, ctx) =>
+      runExecution(job, ctx, {
+        progressMs,
+        abortPollMs,
+        appLimit: effectiveAppLimit,
+        onAbortNotice: (id, handler) => {
+          abortHandlers.set(id, handler);
+          return () => {
+            if (abortHandlers.get(id) === handler) abortHandlers.delete(id);
+          };
+        },
+      }),
 
     async renewLeases(db, { workerId, keys, leaseMs }) {
       const ids = await renewExecutionLeases(db, { workerId, ids: keys.map(Number), leaseMs });

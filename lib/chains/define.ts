@@ -36,6 +36,12 @@ export interface StepContext<S> {
   files(): Promise<ExecutionFileContent[]>;
   /** Starts another chain in the background as a child of this execution; returns its id at once. */
   runInBackground<T extends object>(chain: Chain<T>, input: T): Promise<number>;
+  /**
+   * Starts `chain` as a child execution (its serialize, limits and file settings apply) and waits for its
+   * final state; throws ChildExecutionError when it FAILED or was ABORTED. While waiting, this execution
+   * holds no slot of any limit, so a parent and its child never deadlock (even with a limit of 1).
+   */
+  runChild<T extends object>(chain: Chain<T>, input: T): Promise<T>;
   /** Throws the abort reason when the execution was aborted. */
   throwIfAborted(): void;
 }
@@ -76,7 +82,11 @@ export interface ChainOptions<S> {
   steps: readonly (Step<S> | Chain<S>)[];
   /** For nested chains: run this chain only when the condition holds at run time. */
   when?: Condition<S>;
-  /** Run in the background when started with `startChain` (APEX's "Execute in Background"). */
+  /**
+   * Run in the background when started with `startChain` (APEX's "Execute in Background"). A nested chain
+   * with `background: true` becomes a child execution (parent_id) with the parent's state as its input,
+   * instead of running inline; the parent goes on at once.
+   */
   background?: boolean;
   /** Validates the input (and the stored state a worker reads back). */
   schema?: z.ZodType<S>;

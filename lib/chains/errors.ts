@@ -42,6 +42,23 @@ export class ChainBusyError extends Error {
   }
 }
 
+/** An execution awaited with ctx.runChild ended FAILED or ABORTED: the awaiting step throws this. */
+export class ChildExecutionError extends Error {
+  constructor(
+    readonly executionId: number,
+    readonly chainName: string,
+    readonly status: "FAILED" | "ABORTED",
+    readonly childError: string | null,
+  ) {
+    super(
+      status === "ABORTED"
+        ? `Child execution ${executionId} (${chainName}) was aborted`
+        : `Child execution ${executionId} (${chainName}) failed: ${childError ?? "unknown error"}`,
+    );
+    this.name = "ChildExecutionError";
+  }
+}
+
 /** The input does not fit the chain's schema (or is not JSON). */
 export class ChainInputError extends Error {
   constructor(

@@ -8,6 +8,7 @@ import { ChainAbortedError, errorMessage } from "./errors";
 import { ProgressReporter } from "./progress";
 import { retryDelayMs } from "./retry";
 import { snapshotInput } from "./snapshot";
+import { markAwaitingChild } from "./sql/awaiting-child";
 import type { ExecutionJob } from "./sql/claim-executions";
 import { type Ending, finishExecution } from "./sql/finish-execution";
 import type { Lease } from "./sql/held";
@@ -16,8 +17,12 @@ import type { PendingProgress } from "./sql/record-progress";
 import { executeSteps } from "./steps";
 
 export interface RunSettings {
-  /** How often progress is written and an abort request is looked for. */
+  /** How often progress is written (each write also reads whether an abort was requested). */
   progressMs: number;
+  /** Fallback poll for an abort request when nothing was written for this long (lost notifications). */
+  abortPollMs?: number;
+  /** Registers what to do when this process hears the execution's abort request; returns the undo. */
+  onAbortNotice?: (id: number, handler: () => void) => () => void;
   /** The application-wide limit, to know whether other processes wait for this slot. */
   appLimit: number;
 }
@@ -50,7 +55,7 @@ export async function runExecution(
       finished = true;
       return;
     }
-    const ran = await runSteps(job, host, lease, started, settings.progressMs);
+    const ran = await runSteps(job, host, lease, started, settings);
     // Lease lost or shutdown past the grace period: not ours to end (recovery requeues or ends it).
     if (host.signal.aborted && !ran.abortRequested) return;
     await finish(job, host, settings, lease, ran.pending, endingOf(job, started.chain, ran));
@@ -79,14 +84,20 @@ async function runSteps(
   host: JobContext,
   lease: Lease,
   { chain, state }: { chain: Chain<object>; state: object },
-  progressMs: number,
+  settings: RunSettings,
 ): Promise<Ran> {
   const controller = new AbortController();
   const onHostAbort = () => controller.abort(host.signal.reason);
   host.signal.addEventListener("abort", onHostAbort, { once: true });
-  const reporter = new ProgressReporter(host.db, lease, progressMs, () =>
-    controller.abort(new ChainAbortedError("Aborted on request")),
+  const reporter = new ProgressReporter(
+    host.db,
+    lease,
+    settings.progressMs,
+    () => controller.abort(new ChainAbortedError("Aborted on request")),
+    settings.abortPollMs,
   );
+  // abortExecution NOTIFYs: the step's signal is aborted at once, without polling the database.
+  const stopHearing = settings.onAbortNotice?.(job.id, () => reporter.abortNow());
   const ctx = makeStepContext<object>({
     state,
     user: { id: job.userId, username: job.username },
@@ -98,6 +109,7 @@ async function runSteps(
     setProgress: (sofar, totalwork) => reporter.setProgress(sofar, totalwork),
     setStatus: (message) => reporter.setStatus(message),
     files: () => readExecutionFiles(host.db, job.id),
+    awaitingChild: (waiting) => markAwaitingChild(host.db, lease, waiting),
   });
   const last = chain.leafSteps.length;
   reporter.start();
@@ -119,6 +131,7 @@ async function runSteps(
     outcome = { error };
   } finally {
     host.signal.removeEventListener("abort", onHostAbort);
+    stopHearing?.();
   }
   // A finished chain's final UPDATE reads abort_requested itself; only a failure needs to know it first.
   const pending = await reporter.stop({ readAbortRequest: !("final" in outcome) });

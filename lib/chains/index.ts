@@ -4,7 +4,7 @@ import "server-only";
 // client components use the client-safe "@/lib/chains/view" and "@/lib/chains/statuses".
 export { type BackgroundOptions, runInBackground, type UploadedFile } from "./background";
 export { retryableWaitChain, type WaitInput, waitChain } from "./builtin";
-export { EXECUTION_STATUS_CHANNEL, EXECUTIONS_CHANNEL } from "./channels";
+export { EXECUTION_ABORT_CHANNEL, EXECUTION_STATUS_CHANNEL, EXECUTIONS_CHANNEL } from "./channels";
 export { type ExecutionJob, executionsConsumer, RETENTION_MS, WORKER_STOPPED } from "./consumer";
 export {
   type Chain,
@@ -22,6 +22,7 @@ export {
   ChainAbortedError,
   ChainBusyError,
   ChainInputError,
+  ChildExecutionError,
   ExecutionLimitError,
   errorMessage,
 } from "./errors";
@@ -50,6 +51,7 @@ export {
   MAX_LIMIT_SETTING,
   setExecutionLimits,
 } from "./settings";
+export { sleep } from "./sleep";
 export { purgeExecutions } from "./sql/purge-executions";
 export * from "./statuses";
 export type { AttemptRecord, ExecutionView } from "./view";

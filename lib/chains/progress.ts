@@ -10,8 +10,9 @@ function whole(value: number): number {
 
 /**
  * Coalesces a running execution's progress and status into one write per tick (steps may report every
- * few milliseconds), writes the checkpoint after each completed step, and reads back whether someone asked
- * to abort it.
+ * few milliseconds), writes the checkpoint after each completed step, and learns of an abort request: at
+ * once from its notification (abortNow), with every write, and — in case a notification was lost — by
+ * reading it when nothing was written for `abortPollMs`.
  */
 export class ProgressReporter {
   private pending: PendingProgress = {
@@ -25,6 +26,7 @@ export class ProgressReporter {
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> = Promise.resolve();
   abortRequested = false;
+  private lastAbortRead = Date.now();
   /** The step running now (or last), for the attempts history. */
   currentStep: string | null = null;
 
@@ -33,7 +35,13 @@ export class ProgressReporter {
     private readonly lease: Lease,
     private readonly intervalMs: number,
     private readonly onAbortRequested: () => void,
+    private readonly abortPollMs = intervalMs,
   ) {}
+
+  /** The abort request was announced (NOTIFY): stop now. */
+  abortNow(): void {
+    this.requestAbort();
+  }
 
   setProgress(sofar: number, totalwork?: number): void {
     this.pending.sofar = whole(sofar);
@@ -69,6 +77,8 @@ export class ProgressReporter {
 
   private async tick(): Promise<void> {
     if (this.dirty) return this.write();
+    if (this.abortRequested || Date.now() - this.lastAbortRead < this.abortPollMs) return;
+    this.lastAbortRead = Date.now();
     if (await readAbortRequest(this.db, this.lease.id)) this.requestAbort();
   }
 
@@ -78,6 +88,7 @@ export class ProgressReporter {
     this.pending.stepSequence = null;
     this.dirty = false;
     const abort = await recordProgress(this.db, this.lease, pending, checkpoint);
+    this.lastAbortRead = Date.now();
     if (abort) this.requestAbort();
   }
 

@@ -2,7 +2,7 @@ import "server-only";
 import { and, desc, eq, inArray, or, type SQL, sql } from "drizzle-orm";
 import { type Executor, getDb, notify } from "@/db/client";
 import { executions, users } from "@/db/schema";
-import { EXECUTIONS_CHANNEL } from "./channels";
+import { EXECUTION_ABORT_CHANNEL, EXECUTIONS_CHANNEL } from "./channels";
 import { effectiveAppLimit } from "./settings";
 import { tellWatchers } from "./sql/tell-watchers";
 import { activeExecutionStatuses, type ExecutionStatus } from "./statuses";
@@ -112,7 +112,7 @@ export interface ConcurrencyUsage {
 
 export async function getConcurrencyUsage(db: Executor = getDb()): Promise<ConcurrencyUsage> {
   const [running, queued, limit] = await Promise.all([
-    db.$count(executions, eq(executions.status, "EXECUTING")),
+    db.$count(executions, and(eq(executions.status, "EXECUTING"), eq(executions.awaitingChild, false))),
     db.$count(executions, eq(executions.status, "ENQUEUED")),
     effectiveAppLimit(db),
   ]);
@@ -127,6 +127,24 @@ export interface Viewer {
   /** Administrators: may see and abort every execution. */
   mayAbortAny: boolean;
 }
+
+/** Tells the worker processes holding the running ones among `rows` to abort them now (E11). */
+async function announceAborts(db: Executor, rows: { id: number; status: string }[]): Promise<void> {
+  const running = rows.filter((row) => row.status === "EXECUTING").map((row) => row.id);
+  if (running.length === 0) return;
+  await db.execute(
+    sql`select pg_notify(${EXECUTION_ABORT_CHANNEL}, id::text) from unnest(${`{${running.join(",")}}`}::int[]) as id`,
+  );
+}
+
+/** Waiting executions end ABORTED at once; running ones are asked to stop (their worker ends them). */
+const abortColumns = () => ({
+  abortRequested: true,
+  status: sql`(case when ${executions.status} = 'EXECUTING' then 'EXECUTING' else 'ABORTED' end)::execution_status`,
+  finishedAt: sql`case when ${executions.status} = 'EXECUTING' then null else clock_timestamp() end`,
+  leaseOwner: sql`case when ${executions.status} = 'EXECUTING' then ${executions.leaseOwner} else null end`,
+  updatedAt: sql`clock_timestamp()`,
+});
 
 /**
  * Aborts an execution (and its child executions): waiting ones end ABORTED at once, running ones are
@@ -144,13 +162,7 @@ export async function abortExecution(
   if (!target || (target.userId !== by.userId && !by.mayAbortAny)) return "not_found";
   const rows = await db
     .update(executions)
-    .set({
-      abortRequested: true,
-      status: sql`(case when ${executions.status} = 'EXECUTING' then 'EXECUTING' else 'ABORTED' end)::execution_status`,
-      finishedAt: sql`case when ${executions.status} = 'EXECUTING' then null else clock_timestamp() end`,
-      leaseOwner: sql`case when ${executions.status} = 'EXECUTING' then ${executions.leaseOwner} else null end`,
-      updatedAt: sql`clock_timestamp()`,
-    })
+    .set(abortColumns())
     .where(
       and(
         or(eq(executions.id, id), eq(executions.parentId, id)),
@@ -162,6 +174,7 @@ export async function abortExecution(
     db,
     rows.map((row) => row.id),
   );
+  await announceAborts(db, rows);
   const mine = rows.find((row) => row.id === id);
   if (!mine) return "finished";
   if (rows.some((row) => row.status === "ABORTED")) await notify(db, EXECUTIONS_CHANNEL);
@@ -179,12 +192,7 @@ export async function abortAllExecutions(
 ): Promise<{ aborted: number; abortRequested: number }> {
   const rows = await db
     .update(executions)
-    .set({
-      abortRequested: true,
-      status: sql`(case when ${executions.status} = 'EXECUTING' then 'EXECUTING' else 'ABORTED' end)::execution_status`,
-      finishedAt: sql`case when ${executions.status} = 'EXECUTING' then null else clock_timestamp() end`,
-      updatedAt: sql`clock_timestamp()`,
-    })
+    .set(abortColumns())
     .where(
       and(
         chainName === undefined ? undefined : eq(executions.chainName, chainName),
@@ -197,6 +205,7 @@ export async function abortAllExecutions(
     db,
     rows.map((row) => row.id),
   );
+  await announceAborts(db, rows);
   const aborted = rows.filter((row) => row.status === "ABORTED").length;
   if (aborted > 0) await notify(db, EXECUTIONS_CHANNEL);
   return { aborted, abortRequested: rows.length - aborted };

@@ -37,6 +37,13 @@ export async function executeSteps<S>(
         if (lastOf(item) <= completedThrough) continue;
         const enteredBefore = firstOf(item) <= completedThrough;
         if (!enteredBefore && item.when && !(await item.when(ctx.state, ctx))) continue;
+        if (item.background) {
+          // A child execution with the state as its input; completed (for a rerun) once it is enqueued.
+          throwIfAborted(ctx.signal);
+          await ctx.runInBackground(item as unknown as Chain<object>, ctx.state as S & object);
+          await hooks.afterStep?.(item.leafSteps[item.leafSteps.length - 1]!, lastOf(item), ctx.state);
+          continue;
+        }
         await walk(item.steps);
         continue;
       }

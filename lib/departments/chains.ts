@@ -6,6 +6,7 @@ import {
   ExecutionLimitError,
   runInBackground,
   type StepContext,
+  sleep,
 } from "@/lib/chains";
 import { getEnv } from "@/lib/env";
 import { sendPushNotification } from "@/lib/push/send";
@@ -43,19 +44,6 @@ const processInput = z.object({
   failAfterStep: z.number().int().min(0).max(10).optional(),
 });
 export type ProcessDepartmentState = z.infer<typeof processInput>;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
 
 /** The pushes that tell the starter how the processing ended; a tap opens the processing history. */
 export const completionNotice = (deptno: number, outcome: "processed" | "failed" | "aborted") =>

@@ -36,6 +36,8 @@ export interface Consumer<Job> {
   renewLeases(db: Database, args: { workerId: string; keys: string[]; leaseMs: number }): Promise<string[]>;
   /** Hands unfinished jobs back at shutdown so another worker takes them at once. */
   releaseLeases?(db: Database, args: { workerId: string; keys: string[] }): Promise<void>;
+  /** More channels this consumer hears while it runs (e.g. abort requests for jobs it holds). */
+  listens?: { channel: string; onNotify(payload: string): void }[];
   /** Periodic housekeeping, such as ending jobs whose worker died. */
   recoverExpired?(db: Database): Promise<void>;
 }

@@ -47,7 +47,7 @@ class ConsumerRunner<Job> {
   private wakeRequested = true;
   private wakeUp: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
-  private unlisten: (() => Promise<void>) | null = null;
+  private unlisteners: (() => Promise<void>)[] = [];
   private leaseTimer: NodeJS.Timeout | null = null;
   private lastRecovery = 0;
   private running = false;
@@ -68,7 +68,10 @@ class ConsumerRunner<Job> {
 
   async start(): Promise<void> {
     this.running = true;
-    this.unlisten = await this.handle.listen(this.consumer.channel, () => this.wake());
+    this.unlisteners.push(await this.handle.listen(this.consumer.channel, () => this.wake()));
+    for (const { channel, onNotify } of this.consumer.listens ?? []) {
+      this.unlisteners.push(await this.handle.listen(channel, onNotify));
+    }
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(50, this.consumer.leaseMs / 3));
     this.loopDone = this.loop();
   }
@@ -198,7 +201,7 @@ class ConsumerRunner<Job> {
       }
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
-    await this.unlisten?.().catch(() => {});
+    await Promise.all(this.unlisteners.splice(0).map((unlisten) => unlisten().catch(() => {})));
   }
 }
 

@@ -81,7 +81,7 @@ export function claimExecutions(
     await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
     const [usage] = await queryRows<{ running: number; app: number | null; perUser: number | null }>(
       tx,
-      sql`select (select count(*)::int from executions where status = 'EXECUTING') as running,
+      sql`select (select count(*)::int from executions where status = 'EXECUTING' and not awaiting_child) as running,
             (select max_concurrent from execution_settings where scope = 'app' and chain_name = '') as app,
             (select max_concurrent from execution_settings where scope = 'user' and chain_name = '') as "perUser"`,
     );
@@ -94,7 +94,9 @@ export function claimExecutions(
       tx,
       sql`
       with recursive running as (
-        select chain_name, serialize_key, coalesce(user_id, 0) as user_key from executions where status = 'EXECUTING'
+        -- A parent waiting for its child (ctx.runChild) holds no slot: not counted by any limit.
+        select chain_name, serialize_key, coalesce(user_id, 0) as user_key from executions
+        where status = 'EXECUTING' and not awaiting_child
       ),
       user_running as (
         select user_key, count(*)::int as n from running group by user_key
@@ -207,7 +209,8 @@ export function claimExecutions(
       update executions e
       set status = 'EXECUTING', lease_owner = ${workerId}, attempt = e.attempt + 1,
           lease_expires_at = clock_timestamp() + make_interval(secs => ${seconds(leaseMs)}),
-          started_at = clock_timestamp(), updated_at = clock_timestamp(), state = coalesce(e.state, e.input)
+          started_at = clock_timestamp(), updated_at = clock_timestamp(), state = coalesce(e.state, e.input),
+          awaiting_child = false
       where e.id in (select id from picked) and e.status in ('ENQUEUED', 'SCHEDULED')
       returning e.id, e.chain_name as "chainName", coalesce(e.user_id, 0) as "userId",
         coalesce((select u.username from users u where u.id = e.user_id), 'system') as username,

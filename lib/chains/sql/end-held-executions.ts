@@ -35,7 +35,7 @@ export async function endHeldExecutions(db: Database, where: SQL): Promise<numbe
         totalwork = case when t.requeue then null else e.totalwork end,
         attempt_log = case when t.aborted then e.attempt_log else e.attempt_log || jsonb_build_array(jsonb_build_object(
           'attempt', e.attempt, 'step', e.step_name, 'error', ${WORKER_STOPPED}::text, 'at', clock_timestamp())) end,
-        lease_owner = null, lease_expires_at = null, updated_at = clock_timestamp()
+        lease_owner = null, lease_expires_at = null, awaiting_child = false, updated_at = clock_timestamp()
     from target t
     where e.id = t.id
     returning e.id`,

@@ -72,7 +72,7 @@ export async function finishExecution(
         woken as (
           select pg_notify(${EXECUTIONS_CHANNEL}, '')
           where exists (select 1 from worker_processes where id <> ${lease.workerId} and 'executions' = any(consumers))
-            and (${limited} or (select count(*) from executions where status = 'EXECUTING') >= ${appLimit})),
+            and (${limited} or (select count(*) from executions where status = 'EXECUTING' and not awaiting_child) >= ${appLimit})),
         told as (${tellWatchersOf(sql`ended`)})
         select (select count(*) from woken) as woken, (select count(*) from told) as told`,
   );

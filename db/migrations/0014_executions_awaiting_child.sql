@@ -1,0 +1,1 @@
+ALTER TABLE "executions" ADD COLUMN "awaiting_child" boolean DEFAULT false NOT NULL;
