@@ -1,9 +1,9 @@
 import "server-only";
 import { readFile, rm } from "node:fs/promises";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Executor, getDb, queryRows } from "@/db/client";
 import { executionFiles, executions } from "@/db/schema";
-import { EXECUTIONS_CHANNEL } from "./channels";
 import { type Chain, type ChainUser, getChain, maxAttemptsOf, serializeKeyOf, titleOf } from "./define";
 import { ChainBusyError, ChainInputError, ExecutionLimitError } from "./errors";
 import { snapshotInput } from "./snapshot";

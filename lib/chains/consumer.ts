@@ -1,8 +1,9 @@
 import "server-only";
 import { sql } from "drizzle-orm";
+import { EXECUTION_ABORT_CHANNEL, EXECUTIONS_CHANNEL } from "@/db/channels";
+import { intArray } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
-import { EXECUTION_ABORT_CHANNEL, EXECUTIONS_CHANNEL } from "./channels";
 import { runExecution } from "./execution";
 import { nextSlot, registeredSchedules } from "./schedule";
 import { claimExecutions, type ExecutionJob } from "./sql/claim-executions";
@@ -39,8 +40,6 @@ export interface ExecutionsConsumerOptions {
   /** Fire the cron schedules declared in this process (default true). */
   schedules?: boolean;
 }
-
-const idList = (keys: string[]) => `{${keys.map(Number).join(",")}}`;
 
 /** The worker-host consumer that runs background executions of registered chains. */
 export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Consumer<ExecutionJob> {
@@ -106,7 +105,7 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
 
     async releaseLeases(db, { workerId, keys }) {
       // Graceful stop past the grace period: executions with attempts left wait again, others end FAILED.
-      await endHeldExecutions(db, sql`lease_owner = ${workerId} and id = any(${idList(keys)}::int[])`);
+      await endHeldExecutions(db, sql`lease_owner = ${workerId} and id = any(${intArray(keys)})`);
     },
 
     async recoverExpired(db) {

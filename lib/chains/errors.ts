@@ -70,6 +70,4 @@ export class ChainInputError extends Error {
   }
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { errorMessage } from "@/lib/error-message";

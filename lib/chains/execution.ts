@@ -1,7 +1,7 @@
 import "server-only";
+import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { notify } from "@/db/client";
 import type { JobContext } from "@/lib/worker/consumer";
-import { EXECUTIONS_CHANNEL } from "./channels";
 import { makeStepContext } from "./context";
 import { type Chain, getChain, maxAttemptsOf } from "./define";
 import { ChainAbortedError, errorMessage } from "./errors";

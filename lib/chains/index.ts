@@ -1,10 +1,10 @@
 import "server-only";
 
+export { EXECUTION_ABORT_CHANNEL, EXECUTION_STATUS_CHANNEL, EXECUTIONS_CHANNEL } from "@/db/channels";
 // The engine's public API: demos, pages and lib/runtime import only from here (biome.json enforces it);
 // client components use the client-safe "@/lib/chains/view" and "@/lib/chains/statuses".
 export { type BackgroundOptions, runInBackground, type UploadedFile } from "./background";
 export { retryableWaitChain, type WaitInput, waitChain } from "./builtin";
-export { EXECUTION_ABORT_CHANNEL, EXECUTION_STATUS_CHANNEL, EXECUTIONS_CHANNEL } from "./channels";
 export { type ExecutionJob, executionsConsumer, RETENTION_MS, WORKER_STOPPED } from "./consumer";
 export {
   type Chain,

@@ -1,8 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { EXECUTION_STATUS_CHANNEL } from "@/db/channels";
 import { type DatabaseHandle, getDatabase } from "@/db/client";
-import { EXECUTION_STATUS_CHANNEL } from "./channels";
 
 /** A watch lasts this long unless renewed; a process that died leaves nothing behind for longer. */
 const WATCH_MS = 60_000;

@@ -1,8 +1,8 @@
 import "server-only";
 import { and, desc, eq, inArray, or, type SQL, sql } from "drizzle-orm";
-import { type Executor, getDb, notify } from "@/db/client";
+import { EXECUTION_ABORT_CHANNEL, EXECUTIONS_CHANNEL } from "@/db/channels";
+import { type Executor, getDb, intArray, notify } from "@/db/client";
 import { executions, users } from "@/db/schema";
-import { EXECUTION_ABORT_CHANNEL, EXECUTIONS_CHANNEL } from "./channels";
 import { effectiveAppLimit } from "./settings";
 import { tellWatchers } from "./sql/tell-watchers";
 import { activeExecutionStatuses, type ExecutionStatus } from "./statuses";
@@ -133,7 +133,7 @@ async function announceAborts(db: Executor, rows: { id: number; status: string }
   const running = rows.filter((row) => row.status === "EXECUTING").map((row) => row.id);
   if (running.length === 0) return;
   await db.execute(
-    sql`select pg_notify(${EXECUTION_ABORT_CHANNEL}, id::text) from unnest(${`{${running.join(",")}}`}::int[]) as id`,
+    sql`select pg_notify(${EXECUTION_ABORT_CHANNEL}, id::text) from unnest(${intArray(running)}) as id`,
   );
 }
 

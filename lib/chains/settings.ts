@@ -1,9 +1,9 @@
 import "server-only";
 import { and, eq, sql } from "drizzle-orm";
+import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Executor, getDb, notify, queryRows } from "@/db/client";
 import { executionSettings } from "@/db/schema";
 import { getEnv } from "@/lib/env";
-import { EXECUTIONS_CHANNEL } from "./channels";
 import { getChain, registeredChainNames, titleOf } from "./define";
 import { defaultPerUserLimit } from "./sql/claim-executions";
 

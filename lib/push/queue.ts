@@ -1,8 +1,8 @@
 import "server-only";
 import { desc, eq, inArray, sql } from "drizzle-orm";
+import { PUSH_CHANNEL } from "@/db/channels";
 import { type Executor, getDb, notify, queryRows } from "@/db/client";
 import { type PushMessageStatus, pushMessages, pushPayloads, users } from "@/db/schema";
-import { PUSH_CHANNEL } from "./send";
 
 export const QUEUE_PAGE_LIMIT = 500;
 

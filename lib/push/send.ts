@@ -3,11 +3,10 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import { z } from "zod";
+import { PUSH_CHANNEL } from "@/db/channels";
 import { type Executor, getDb, intArray, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import { buildPayload, type NotificationInput, notificationInputSchema } from "./payload";
-
-export const PUSH_CHANNEL = "push_messages";
 
 /** Bad input to sendPushNotification: a message for people, and the fields at fault. */
 export class PushInputError extends Error {

@@ -3,6 +3,7 @@ import https from "node:https";
 import { sql } from "drizzle-orm";
 import { HttpsProxyAgent } from "https-proxy-agent";
 import webpush from "web-push";
+import { PUSH_CHANNEL } from "@/db/channels";
 import { type Database, intArray, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
@@ -10,7 +11,6 @@ import { checkEndpoint, type HostPattern, parseAllowList, requestTarget } from "
 import { getVapidKeys, type VapidKeys } from "./credentials";
 import { classifyDelivery, type DeliveryOutcome } from "./delivery-outcome";
 import { pushClaimSeconds, pushDeliveries } from "./metrics";
-import { PUSH_CHANNEL } from "./send";
 
 export interface PushJob {
   id: number;

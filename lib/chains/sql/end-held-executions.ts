@@ -1,7 +1,7 @@
 import "server-only";
 import { type SQL, sql } from "drizzle-orm";
+import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Database, notify, queryRows } from "@/db/client";
-import { EXECUTIONS_CHANNEL } from "../channels";
 import { tellWatchers } from "./tell-watchers";
 
 export const WORKER_STOPPED = "worker stopped before the execution finished";

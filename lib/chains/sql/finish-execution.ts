@@ -1,7 +1,7 @@
 import "server-only";
 import { type SQL, sql } from "drizzle-orm";
+import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import type { Database } from "@/db/client";
-import { EXECUTIONS_CHANNEL } from "../channels";
 import { heldBy, type Lease } from "./held";
 import { type PendingProgress, progressColumns } from "./record-progress";
 import { tellWatchersOf } from "./tell-watchers";

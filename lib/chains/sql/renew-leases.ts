@@ -1,6 +1,6 @@
 import "server-only";
 import { sql } from "drizzle-orm";
-import { type Database, queryRows } from "@/db/client";
+import { type Database, intArray, queryRows } from "@/db/client";
 import { seconds } from "./claim-executions";
 
 /** Extends the leases `workerId` still holds among `ids`; returns the ids it could renew. */
@@ -12,7 +12,7 @@ export async function renewExecutionLeases(
     db,
     sql`update executions
         set lease_expires_at = clock_timestamp() + make_interval(secs => ${seconds(leaseMs)})
-        where lease_owner = ${workerId} and status = 'EXECUTING' and id = any(${`{${ids.join(",")}}`}::int[])
+        where lease_owner = ${workerId} and status = 'EXECUTING' and id = any(${intArray(ids)})
         returning id`,
   );
   return rows.map((row) => Number(row.id));

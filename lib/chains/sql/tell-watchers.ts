@@ -1,7 +1,7 @@
 import "server-only";
 import { type SQL, sql } from "drizzle-orm";
-import type { Executor } from "@/db/client";
-import { EXECUTION_STATUS_CHANNEL } from "../channels";
+import { EXECUTION_STATUS_CHANNEL } from "@/db/channels";
+import { type Executor, intArray } from "@/db/client";
 
 /**
  * A CTE body that announces a status change of the executions in `changed` (a CTE with an `id` column) to
@@ -17,6 +17,6 @@ export async function tellWatchers(db: Executor, ids: number[]): Promise<void> {
   await db.execute(
     sql`select pg_notify(${EXECUTION_STATUS_CHANNEL}, w.execution_id::text)
         from (select distinct execution_id from execution_watchers
-              where execution_id = any(${`{${ids.join(",")}}`}::int[]) and expires_at > clock_timestamp()) w`,
+              where execution_id = any(${intArray(ids)}) and expires_at > clock_timestamp()) w`,
   );
 }

@@ -1,3 +1,11 @@
+/**
+ * Every LISTEN/NOTIFY channel of the application, in one place: the worker host and the engines wake on
+ * these, and a NOTIFY to a misspelt channel would wake nobody.
+ */
+
+/** NOTIFY channel that wakes the push senders (new or re-queued messages). */
+export const PUSH_CHANNEL = "push_messages";
+
 /** NOTIFY channel that wakes the execution workers (new work, freed capacity). */
 export const EXECUTIONS_CHANNEL = "executions";
 
