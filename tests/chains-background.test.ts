@@ -196,6 +196,16 @@ describe("background executions on PostgreSQL", () => {
     return host;
   }
 
+  /** Waits until `host` has completed two more claim rounds: whatever it was going to start, it started. */
+  async function claimedTwiceMore(host: WorkerHost) {
+    const claims = () => host.status().consumers[0]?.claims ?? 0;
+    const from = claims();
+    await waitFor(
+      async () => claims(),
+      (n) => n >= from + 2,
+    );
+  }
+
   async function row(id: number): Promise<Execution> {
     const [found] = await handle.db.select().from(executions).where(eq(executions.id, id));
     if (!found) throw new Error(`no execution ${id}`);
@@ -323,9 +333,9 @@ describe("background executions on PostgreSQL", () => {
   });
 
   it("starts nothing while the application-wide limit is 0, and everything once it is raised", async () => {
-    await startHost({ maxConcurrent: 0 });
+    const holding = await startHost({ maxConcurrent: 0 });
     const ids = await Promise.all([1, 2, 3].map(() => enqueue(sleepy, { ms: 10 })));
-    await sleep(500);
+    await claimedTwiceMore(holding);
     expect((await Promise.all(ids.map(row))).map((r) => r.status)).toEqual([
       "ENQUEUED",
       "ENQUEUED",
@@ -411,8 +421,7 @@ describe("background executions on PostgreSQL", () => {
     const aborted = await row(id);
     expect(aborted).toMatchObject({ status: "ABORTED", abortRequested: true, startedAt: null });
     expect(aborted.finishedAt).not.toBeNull();
-    await startHost({ maxConcurrent: 4 });
-    await sleep(400);
+    await claimedTwiceMore(await startHost({ maxConcurrent: 4 }));
     expect((await row(id)).status).toBe("ABORTED");
     expect(await abortExecution({ id, by: { userId: bo.id, mayAbortAny: false } }, handle.db)).toBe(
       "finished",
@@ -547,7 +556,10 @@ describe("background executions on PostgreSQL", () => {
     expect(await row(plain)).toMatchObject({ status: "FAILED", error: WORKER_STOPPED, leaseOwner: null });
     expect(await row(again)).toMatchObject({ status: "ENQUEUED", leaseOwner: null, startedAt: null });
     // The interrupted step's late end changes nothing: the row is no longer this worker's.
-    await sleep(900);
+    await waitFor(
+      async () => host.status().consumers[0]?.inFlight,
+      (n) => n === 0,
+    );
     expect((await row(plain)).status).toBe("FAILED");
     await startHost();
     expect((await finished([again]))[0]).toMatchObject({ status: "SUCCESS", attempt: 2 });

@@ -11,6 +11,8 @@ export type WorkerKind = "web" | "worker";
 export interface ConsumerStatus {
   name: string;
   inFlight: number;
+  /** Claim rounds completed (whether or not they found work): a test can wait for the next one. */
+  claims: number;
   processed: number;
   failed: number;
   lastError: string | null;
@@ -63,7 +65,7 @@ class ConsumerRunner<Job> {
     private readonly workerId: string,
     private readonly log: Logger,
   ) {
-    this.stats = { name: consumer.name, inFlight: 0, processed: 0, failed: 0, lastError: null };
+    this.stats = { name: consumer.name, inFlight: 0, claims: 0, processed: 0, failed: 0, lastError: null };
   }
 
   async start(): Promise<void> {
@@ -100,6 +102,7 @@ class ConsumerRunner<Job> {
           leaseMs: this.consumer.leaseMs,
         });
         failures = 0;
+        this.stats.claims += 1;
         for (const job of jobs) this.run(job);
         if (jobs.length === free) continue;
       } catch (error) {
