@@ -20,6 +20,7 @@ import {
 } from "@/lib/chains";
 import { executionsConsumer, WORKER_STOPPED } from "@/lib/chains/consumer";
 import { WorkerHost } from "@/lib/worker/host";
+import { claimedTwiceMore } from "./support/chains-harness";
 import { maxOverlap } from "./support/executions";
 import { type FreshDatabase, freshDatabase, sleep, waitFor } from "./support/fresh-database";
 
@@ -194,16 +195,6 @@ describe("background executions on PostgreSQL", () => {
     hosts.push(host);
     await host.start();
     return host;
-  }
-
-  /** Waits until `host` has completed two more claim rounds: whatever it was going to start, it started. */
-  async function claimedTwiceMore(host: WorkerHost) {
-    const claims = () => host.status().consumers[0]?.claims ?? 0;
-    const from = claims();
-    await waitFor(
-      async () => claims(),
-      (n) => n >= from + 2,
-    );
   }
 
   async function row(id: number): Promise<Execution> {

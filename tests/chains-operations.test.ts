@@ -9,7 +9,7 @@ import {
   setExecutionLimits,
 } from "@/lib/chains";
 import { chainsHarness } from "./support/chains-harness";
-import { sleep, waitFor } from "./support/fresh-database";
+import { waitFor } from "./support/fresh-database";
 
 const h = chainsHarness("an_chains_ops", {
   leaseMs: 1_500,
@@ -66,9 +66,9 @@ describe("operations (E10): runtime limits, abort all, dead letters", () => {
 
   it("a running worker sees a changed application-wide limit within 2 s, without a restart", async () => {
     await setExecutionLimits({ app: 0 }, { by: "admin" }, db());
-    await startHost(); // its own default is 4: the stored 0 holds everything
+    const host = await startHost(); // its own default is 4: the stored 0 holds everything
     const ids = [await enqueue(quick, { tag: "a" }), await enqueue(quick, { tag: "b" }, h.steve)];
-    await sleep(400); // several claims of the running host
+    await h.claimedTwiceMore(host);
     expect(await statuses(ids)).toEqual(["ENQUEUED", "ENQUEUED"]);
     expect(await getConcurrencyUsage(db())).toMatchObject({ limit: 0, queued: 2 });
 

@@ -5,9 +5,19 @@ import { type Execution, executionSettings, executions, users } from "@/db/schem
 import { type Chain, runInBackground } from "@/lib/chains";
 import { executionsConsumer } from "@/lib/chains/consumer";
 import { WorkerHost } from "@/lib/worker/host";
-import { type FreshDatabase, freshDatabase } from "./fresh-database";
+import { type FreshDatabase, freshDatabase, waitFor } from "./fresh-database";
 
 /** Steps that wait until the test opens their gate, so "running at once" is a state, not a timing. */
+/** Waits until `host` has completed two more claim rounds: whatever it was going to start, it started. */
+export async function claimedTwiceMore(host: WorkerHost): Promise<void> {
+  const claims = () => host.status().consumers[0]?.claims ?? 0;
+  const from = claims();
+  await waitFor(
+    async () => claims(),
+    (n) => n >= from + 2,
+  );
+}
+
 export class Gates {
   private readonly waiting = new Map<string, () => void>();
   private readonly opened = new Set<string>();
@@ -98,6 +108,7 @@ export function chainsHarness(prefix: string, defaults: Parameters<typeof execut
       return fresh.handle.db;
     },
     startHost,
+    claimedTwiceMore,
     rows,
     statuses,
     enqueue,
