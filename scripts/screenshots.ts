@@ -118,7 +118,8 @@ async function main() {
       PORT: String(port),
       DATABASE_URL: "",
       PGLITE_DATA_DIR: path.join(dataDir, "pglite"),
-      DEPARTMENT_PROCESSING_SECONDS: "120",
+      // Long enough that the two departments are still being processed when their pages are shot.
+      DEPARTMENT_PROCESSING_SECONDS: "1800",
     },
   });
   const browser = await chromium.launch({
