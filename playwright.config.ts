@@ -74,8 +74,9 @@ export default defineConfig({
         PUSH_ENDPOINT_ALLOWLIST: `localhost:${pushPort}`,
         NODE_EXTRA_CA_CERTS: "e2e/support/certs/ca.crt",
         METRICS_TOKEN: "e2e-metrics-token-0123456789",
-        // Department processing takes 60–100 s in the demo; the e2e run processes in 20 s (10 steps of 2 s).
-        DEPARTMENT_PROCESSING_SECONDS: "20",
+        // Department processing takes 60–100 s in the demo; the e2e run processes in 40 s: long enough that
+        // a second person on a busy machine still finds it running, short enough to wait for the end.
+        DEPARTMENT_PROCESSING_SECONDS: "40",
         // Every test signs in from 127.0.0.1: the per-address limit of failures would stop the whole run.
         SIGNIN_ADDRESS_FAILURES_PER_HOUR: "1000",
       },

@@ -38,7 +38,7 @@ test.describe("departments processing in the background", () => {
     page,
     person,
   }, testInfo) => {
-    test.setTimeout(150_000);
+    test.setTimeout(240_000);
     const { processor, other, deptno, freeDeptno } = cast(testInfo);
     const PROCESSOR = processor.toUpperCase();
     const OTHER = other.toUpperCase();
@@ -111,8 +111,8 @@ test.describe("departments processing in the background", () => {
     );
 
     // Both finish and leave the status page; the history then has averages.
-    await expect(bar).toBeHidden({ timeout: 40_000 });
-    await expect(otherBar).toBeHidden({ timeout: 40_000 });
+    await expect(bar).toBeHidden({ timeout: 80_000 });
+    await expect(otherBar).toBeHidden({ timeout: 80_000 });
     await page.goto("/processing/history");
     await expect(page.getByRole("heading", { name: "Processing History", level: 1 })).toBeVisible();
     await expect(page.getByTestId("average-running")).toHaveText(/^\d+ (m \d+ )?s$/);
