@@ -77,6 +77,8 @@ export default defineConfig({
         // Department processing takes 60–100 s in the demo; the e2e run processes in 40 s: long enough that
         // a second person on a busy machine still finds it running, short enough to wait for the end.
         DEPARTMENT_PROCESSING_SECONDS: "40",
+        // Both projects' department tests run side by side (four 40 s runs): leave slots for the other tests.
+        BACKGROUND_MAX_CONCURRENT: "8",
         // Every test signs in from 127.0.0.1: the per-address limit of failures would stop the whole run.
         SIGNIN_ADDRESS_FAILURES_PER_HOUR: "1000",
       },

@@ -113,7 +113,7 @@ test.describe("background executions", () => {
     await page.goto("/signin?callbackUrl=%2Fadmin%2Fexecutions");
     await signIn(page, "admin");
     await expect(page.getByRole("heading", { name: "All Background Executions", level: 1 })).toBeVisible();
-    await expect(page.getByText(/Application-wide limit: \d+ of 4 running/)).toBeVisible();
+    await expect(page.getByText(/Application-wide limit: \d+ of 8 running/)).toBeVisible();
 
     const steveRow = rowOf(page, running);
     await expect(steveRow.getByRole("cell", { name: /^(User )?steve$/ })).toBeVisible();
