@@ -76,6 +76,9 @@ export default defineConfig({
         METRICS_TOKEN: "e2e-metrics-token-0123456789",
         // Department processing takes 60–100 s in the demo; the e2e run processes in 20 s (10 steps of 2 s).
         DEPARTMENT_PROCESSING_SECONDS: "20",
+        // Specs in parallel start several long executions for one user (bo): the per-user limit (default
+        // half of 4) would keep some of them waiting. Fairness is tested in tests/chains-fairness.test.ts.
+        BACKGROUND_MAX_PER_USER: "4",
         // Every test signs in from 127.0.0.1: the per-address limit of failures would stop the whole run.
         SIGNIN_ADDRESS_FAILURES_PER_HOUR: "1000",
       },
