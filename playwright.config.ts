@@ -79,6 +79,10 @@ export default defineConfig({
         DEPARTMENT_PROCESSING_SECONDS: "40",
         // Both projects' department tests run side by side (four 40 s runs): leave slots for the other tests.
         BACKGROUND_MAX_CONCURRENT: "8",
+        // Specs in parallel start several long executions for one user (bo): the per-user limit (default
+        // half of the application's) would keep some of them waiting. Fairness is tested in
+        // tests/chains-fairness.test.ts.
+        BACKGROUND_MAX_PER_USER: "8",
         // Every test signs in from 127.0.0.1: the per-address limit of failures would stop the whole run.
         SIGNIN_ADDRESS_FAILURES_PER_HOUR: "1000",
       },

@@ -13,6 +13,11 @@ export interface ForegroundOptions {
   db?: Database;
   onProgress?: (sofar: number, totalwork: number | null) => void;
   onStatus?: (message: string) => void;
+  /**
+   * Run every step in one transaction (ctx.db is the transaction): a step that throws rolls back what the
+   * steps before it wrote, and executions they enqueued (ctx.runInBackground) are not queued either.
+   */
+  transaction?: boolean;
 }
 
 /** Runs a chain inside the caller (a server action, say) and returns the final state. */
@@ -21,18 +26,26 @@ export async function runChain<S extends object>(
   input: S,
   options: ForegroundOptions,
 ): Promise<S> {
-  const ctx = makeStepContext<S>({
-    state: snapshotInput(chain, input),
-    user: options.user,
-    signal: options.signal ?? new AbortController().signal,
-    db: options.db ?? getDb(),
-    executionId: null,
-    sessionId: options.sessionId ?? null,
-    attempt: 1,
-    setProgress: (sofar, totalwork) => options.onProgress?.(sofar, totalwork ?? null),
-    setStatus: (message) => options.onStatus?.(message),
-  });
-  return executeSteps(chain, ctx);
+  const state = snapshotInput(chain, input);
+  const run = (db: Database) =>
+    executeSteps(
+      chain,
+      makeStepContext<S>({
+        state,
+        user: options.user,
+        signal: options.signal ?? new AbortController().signal,
+        db,
+        executionId: null,
+        sessionId: options.sessionId ?? null,
+        attempt: 1,
+        setProgress: (sofar, totalwork) => options.onProgress?.(sofar, totalwork ?? null),
+        setStatus: (message) => options.onStatus?.(message),
+      }),
+    );
+  const db = options.db ?? getDb();
+  if (!options.transaction) return run(db);
+  // A transaction is a database handle of its own kind: steps see it as ctx.db.
+  return db.transaction((tx) => run(tx as unknown as Database));
 }
 
 /**
