@@ -2,7 +2,7 @@ import "server-only";
 import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { type Executor, getDb, intArray, queryRows } from "@/db/client";
 import { dataLoadRejects, dataLoads, sales } from "@/db/schema";
-import { type ExecutionStatus, type ExecutionView, listExecutions } from "@/lib/chains";
+import { type ExecutionStatus, type ExecutionView, isFinalStatus, listExecutions } from "@/lib/chains";
 import type { SalesRow } from "./rules";
 
 export const LOAD_DATA_CHAIN = "data-load.load-data-background";
@@ -127,13 +127,20 @@ export const INTERRUPTED_LOAD =
  * are removed and they are marked failed. Safe to run at any time; runs before each load.
  */
 export async function sweepAbandonedLoads(db: Executor = getDb()): Promise<number> {
-  const abandoned = await queryRows<{ id: number }>(
-    db,
-    sql`select l.id from data_loads l left join executions e on e.id = l.execution_id
-        where l.finished_at is null
-          and (e.id is null and l.created_at < clock_timestamp() - interval '1 minute'
-               or e.status in ('SUCCESS', 'FAILED', 'ABORTED'))`,
-  );
+  const open = await db
+    .select({ id: dataLoads.id, executionId: dataLoads.executionId, createdAt: dataLoads.createdAt })
+    .from(dataLoads)
+    .where(isNull(dataLoads.finishedAt));
+  if (open.length === 0) return 0;
+  // The engine's tables stay the engine's: the executions' states come through lib/chains.
+  const ids = open.flatMap((load) => (load.executionId === null ? [] : [load.executionId]));
+  const statusOf = new Map((await listExecutions({ ids }, db)).map((view) => [view.id, view.status]));
+  const minuteAgo = Date.now() - 60_000;
+  const abandoned = open.filter((load) => {
+    const status = load.executionId === null ? undefined : statusOf.get(load.executionId);
+    // No execution (never enqueued, or purged) after a minute, or one that ended without finishing the load.
+    return status === undefined ? new Date(load.createdAt).getTime() < minuteAgo : isFinalStatus(status);
+  });
   for (const { id } of abandoned) {
     await removeLoadedRows({ loadId: id }, db);
     await db
