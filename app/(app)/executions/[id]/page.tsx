@@ -21,8 +21,8 @@ export default async function ExecutionPage({ params }: { params: Promise<{ id: 
     <section className="stack">
       <h1>{execution.title || execution.chainName}</h1>
       <p className="muted">
-        Execution {execution.id} · chain <code>{execution.chainName}</code> · by{" "}
-        {execution.username.toUpperCase()} · created {formatDateTime(execution.createdAt)}
+        Execution {execution.id} · by {execution.username.toUpperCase()} · created{" "}
+        {formatDateTime(execution.createdAt)}
       </p>
       <ExecutionStatus id={execution.id} initial={execution} showTitle={false} />
       <h2>Attempts</h2>
