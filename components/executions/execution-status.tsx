@@ -134,7 +134,7 @@ export function ExecutionSummary({
         <div className="toolbar">
           <button
             type="button"
-            className="button button-danger button-small"
+            className="button button-danger-quiet button-small"
             disabled={pending || view.abortRequested}
             onClick={abort}
             aria-label={`Abort execution ${id}`}

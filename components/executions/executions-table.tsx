@@ -142,7 +142,7 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
           FINAL_STATUSES.includes(row.original.status) ? null : (
             <button
               type="button"
-              className="button button-danger button-small"
+              className="button button-danger-quiet button-small"
               disabled={pending}
               onClick={() => abort(row.original.id)}
               aria-label={`Abort execution ${row.original.id}`}
