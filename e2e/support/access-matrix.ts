@@ -205,6 +205,22 @@ export const accessMatrix: MatrixEntry[] = [
     // Never the real confirmation: parallel tests rely on the current keys.
     args: () => [{ confirm: "no" }],
   },
+  // Never a valid change: parallel tests rely on the default limits and on their running executions.
+  {
+    action: "app/(app)/admin/executions/actions.ts#saveExecutionLimitsAction",
+    rule: "admin",
+    args: () => [{ app: "lots", perUser: "" }],
+  },
+  {
+    action: "app/(app)/admin/executions/actions.ts#abortAllExecutionsAction",
+    rule: "admin",
+    args: () => [{ confirm: "no" }],
+  },
+  {
+    action: "app/(app)/admin/executions/actions.ts#retryExecutionAction",
+    rule: "admin",
+    args: () => [{ id: 2_000_000_000 }],
+  },
 ];
 
 /** The key of an entry as tests/access-matrix.test.ts prints missing ones. */
