@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { eq, lt, sql } from "drizzle-orm";
 import type { DatabaseHandle } from "@/db/client";
 import { workerProcesses } from "@/db/schema";
+import { errorMessage } from "@/lib/error-message";
 import type { Consumer } from "./consumer";
 
 export type WorkerKind = "web" | "worker";
@@ -38,10 +39,6 @@ const consoleLogger: Logger = {
 const REGISTRY_HEARTBEAT_MS = 5_000;
 /** Registry rows silent this long belong to dead processes and are removed. */
 export const WORKER_STALE_AFTER_MS = 30_000;
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Runs one consumer: claims while there is capacity, sleeps until woken or the poll interval passes. */
 class ConsumerRunner<Job> {
