@@ -11,6 +11,7 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import { createDatabase, type Database, queryRows } from "@/db/client";
 import { claimDueMessages, markSent } from "@/lib/push/sender";
+import type { ExecutionDepthPoint } from "./depth-executions";
 import { fmt, percentile, type Row } from "./support";
 
 export interface DepthBenchOptions {
@@ -206,7 +207,6 @@ export async function benchDepth(options: DepthBenchOptions): Promise<{ rows: Ro
   } finally {
     await handle.close();
   }
-  writeFileSync(path.resolve("bench/depth.svg"), depthChart(points));
   const first = points[0];
   const rows: Row[] = points.map((point) => ({
     measure: `Push claim at depth ${point.depth.toLocaleString("en")} (16 rows; p50)`,
@@ -221,8 +221,16 @@ export async function benchDepth(options: DepthBenchOptions): Promise<{ rows: Ro
   return { rows, points };
 }
 
-/** Two panels: claim p50 (ours and the old claim, log scale) and drain rate, against depth (log scale). */
-export function depthChart(points: DepthPoint[]): string {
+/** Writes bench/depth.svg: the push queue's points and, when measured, the executions queue's. */
+export function writeDepthChart(points: DepthPoint[], executions: ExecutionDepthPoint[]): void {
+  writeFileSync(path.resolve("bench/depth.svg"), depthChart(points, executions));
+}
+
+/**
+ * Two panels against depth (log scale): claim p50 (push: ours and the old claim, and the statement alone;
+ * executions: the claim call), log scale, and drain rate.
+ */
+function depthChart(points: DepthPoint[], executions: ExecutionDepthPoint[]): string {
   const width = 720;
   const height = 300;
   const panel = { w: 300, h: 200, top: 50 };
@@ -232,14 +240,17 @@ export function depthChart(points: DepthPoint[]): string {
   const xMax = Math.log10(Math.max(...depths));
   const x = (left: number, depth: number) =>
     left + (xMax === xMin ? panel.w / 2 : ((Math.log10(depth) - xMin) / (xMax - xMin)) * panel.w);
-  const ms = points.flatMap((p) => [p.claimP50, p.oldClaimP50, p.serverP50]).filter((v) => v > 0);
+  const ms = [
+    ...points.flatMap((p) => [p.claimP50, p.oldClaimP50, p.serverP50]),
+    ...executions.map((p) => p.claimP50),
+  ].filter((v) => v > 0);
   const yMsMin = Math.floor(Math.log10(Math.min(...ms, 0.1)));
   const yMsMax = Math.ceil(Math.log10(Math.max(...ms, 10)));
   const yMs = (value: number) =>
     panel.top +
     panel.h -
     ((Math.log10(Math.max(value, 10 ** yMsMin)) - yMsMin) / (yMsMax - yMsMin)) * panel.h;
-  const rateMax = Math.max(...points.map((p) => p.drainRate)) * 1.15;
+  const rateMax = Math.max(...points.map((p) => p.drainRate), ...executions.map((p) => p.drainRate)) * 1.15;
   const yRate = (value: number) => panel.top + panel.h - (value / rateMax) * panel.h;
   const line = (coords: [number, number][], color: string) =>
     `<polyline fill="none" stroke="${color}" stroke-width="2" points="${coords.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" ")}"/>` +
@@ -268,10 +279,10 @@ export function depthChart(points: DepthPoint[]): string {
     )
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11" role="img">
-<title>Push claim p50 and drain rate against queue depth</title>
+<title>Claim p50 and drain rate against queue depth, push messages and executions</title>
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="${lefts[0]}" y="24" font-size="13" font-weight="bold">Push claim p50 vs queue depth (log–log)</text>
-<text x="${lefts[1]}" y="24" font-size="13" font-weight="bold">Drain rate vs queue depth (msg/s)</text>
+<text x="${lefts[0]}" y="24" font-size="13" font-weight="bold">Claim p50 vs queue depth (log–log)</text>
+<text x="${lefts[1]}" y="24" font-size="13" font-weight="bold">Drain rate vs queue depth (per second)</text>
 ${msTicks}${rateTicks}${xAxis(lefts[0]!)}${xAxis(lefts[1]!)}
 ${line(
   points.map((p) => [x(lefts[0]!, p.depth), yMs(p.oldClaimP50)]),
@@ -289,12 +300,21 @@ ${line(
   points.map((p) => [x(lefts[1]!, p.depth), yRate(p.drainRate)]),
   "#1f6feb",
 )}
+${line(
+  executions.map((p) => [x(lefts[0]!, p.depth), yMs(p.claimP50)]),
+  "#8250df",
+)}
+${line(
+  executions.map((p) => [x(lefts[1]!, p.depth), yRate(p.drainRate)]),
+  "#8250df",
+)}
 <line x1="${lefts[0]}" x2="${lefts[0]! + panel.w}" y1="${yMs(5)}" y2="${yMs(5)}" stroke="#1f6feb" stroke-dasharray="4 3"/>
 <text x="${lefts[0]! + panel.w}" y="${yMs(5) - 4}" text-anchor="end" fill="#1f6feb">target 5 ms</text>
 <text x="${lefts[0]}" y="${height - 14}" fill="#c0392b">● previous claim (one OR, sorted)</text>
 <text x="${lefts[0]! + 180}" y="${height - 14}" fill="#1f6feb">● claim per branch (call)</text>
 <text x="${lefts[0]! + 180}" y="${height - 2}" fill="#2da44e">● same, server execution</text>
-<text x="${lefts[1]}" y="${height - 14}" fill="#555">queue depth (messages queued)</text>
+<text x="${lefts[1]}" y="${height - 14}" fill="#555">queue depth (messages / executions waiting)</text>
+${executions.length ? `<text x="${lefts[1]}" y="${height - 2}" fill="#8250df">● executions (claim call; drain exec/s)</text>` : ""}
 </svg>
 `;
 }

@@ -2,7 +2,7 @@
 // PostgreSQL (TEST_DATABASE_URL's server, default the local one), each next to its baseline.
 // Each part gets a fresh database, dropped at the end. Sizes can be lowered for a quick look:
 //   BENCH_PUSH_MESSAGES, BENCH_BASELINE_MESSAGES, BENCH_CHAIN_SINGLES, BENCH_CHAIN_BURST, BENCH_PAGE_ROWS,
-//   BENCH_PARTS=push,chains,pages,depth, BENCH_DEPTHS=10000,100000,1000000, BENCH_DEPTH_DRAIN. BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
+//   BENCH_PARTS=push,chains,pages,depth, BENCH_CHAIN_BASELINES=0, BENCH_DEPTHS=10000,100000,1000000, BENCH_DEPTH_DRAIN. BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
 // Ports: push double 4300 (+4301 control), app server 3300.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
@@ -11,7 +11,8 @@ import { migrateDatabase } from "@/db/migrate";
 import { seedDatabase } from "@/db/seed";
 import { ensureVapidCredentials } from "@/lib/push/credentials";
 import { benchChains } from "./chains";
-import { benchDepth } from "./depth";
+import { benchDepth, writeDepthChart } from "./depth";
+import { benchExecutionsDepth } from "./depth-executions";
 import { benchPages } from "./pages";
 import { benchPush, PUSH_DOUBLE_PORT } from "./push";
 import { freshDatabase, machine, type Row, table } from "./support";
@@ -80,7 +81,11 @@ await section("push", () =>
 await section("depth", () =>
   withDatabase("an_bench_depth", async (databaseUrl) => {
     const depths = (process.env.BENCH_DEPTHS ?? "10000,100000,1000000").split(",").map(Number);
-    return (await benchDepth({ databaseUrl, depths, drain: size("BENCH_DEPTH_DRAIN", 10_000) })).rows;
+    const drain = size("BENCH_DEPTH_DRAIN", 10_000);
+    const push = await benchDepth({ databaseUrl, depths, drain });
+    const executions = await benchExecutionsDepth({ databaseUrl, depths, drain });
+    writeDepthChart(push.points, executions.points);
+    return [...push.rows, ...executions.rows];
   }),
 );
 await section("chains", () =>
@@ -90,6 +95,7 @@ await section("chains", () =>
       singles: size("BENCH_CHAIN_SINGLES", 1_000),
       burst: size("BENCH_CHAIN_BURST", 5_000),
       slots: 8,
+      baselines: process.env.BENCH_CHAIN_BASELINES !== "0",
     }),
   ),
 );

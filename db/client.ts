@@ -84,10 +84,38 @@ export function getDb(): Database {
   return getDatabase().db;
 }
 
-/** Rows of a raw `execute()`: postgres.js returns an array, PGlite an object with `rows`. */
-export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]> {
+/**
+ * Rows of a raw `execute()`: postgres.js returns an array, PGlite an object with `rows`.
+ *
+ * `prepared`: for the engines' hot statements (claims, completions) run many times a second. On
+ * PostgreSQL the statement is prepared once per connection and its plan reused (drizzle's `execute` sends
+ * every statement unnamed, so PostgreSQL plans a large claim again on every call — more CPU than running
+ * it). The statement's text must not vary between calls: values go in as parameters. PGlite runs it as is.
+ */
+export async function queryRows<T>(
+  executor: Executor,
+  query: SQL,
+  options?: { prepared?: boolean },
+): Promise<T[]> {
+  const client = options?.prepared ? postgresClientOf(executor) : null;
+  if (client) {
+    const { sql: text, params } = (executor as unknown as Internals).dialect.sqlToQuery(query);
+    return (await client.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
+  }
   const result = (await executor.execute(query)) as unknown as T[] | { rows: T[] };
   return Array.isArray(result) ? result : result.rows;
+}
+
+/** drizzle keeps its SQL compiler and the driver's client (the transaction's own, inside one) here. */
+interface Internals {
+  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
+  session?: { client?: unknown };
+}
+
+/** The postgres.js client behind a database or transaction (null on PGlite). */
+function postgresClientOf(executor: Executor): postgres.Sql | null {
+  const client = (executor as unknown as Internals).session?.client as Partial<postgres.Sql> | undefined;
+  return client && typeof client.unsafe === "function" ? (client as postgres.Sql) : null;
 }
 
 /**

@@ -90,9 +90,19 @@ export const executions = pgTable(
     uniqueIndex("executions_active_key_idx")
       .on(table.chainName, table.key)
       .where(sql`${table.key} is not null and ${table.status} in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')`),
-    index("executions_ready_idx")
-      .on(table.priority.desc(), table.id)
-      .where(sql`${table.status} = 'ENQUEUED'`),
+    // The claim's index-only questions at any depth: which chains with limits (or runtime settings) have
+    // waiting work, and which scheduled executions are due.
+    index("executions_waiting_chain_idx")
+      .on(table.chainName)
+      .where(sql`${table.status} in ('ENQUEUED', 'SCHEDULED')`),
+    index("executions_limited_waiting_idx")
+      .on(table.chainName)
+      .where(
+        sql`${table.status} in ('ENQUEUED', 'SCHEDULED') and (${table.serialize} or ${table.maxConcurrent} is not null or ${table.maxPerUser} is not null)`,
+      ),
+    // Fair claiming: when each user last had an execution started (max() reads one index entry).
+    index("executions_user_started_idx").on(sql`coalesce(${table.userId}, 0)`, table.startedAt),
+    index("executions_scheduled_idx").on(table.runAt).where(sql`${table.status} = 'SCHEDULED'`),
     index("executions_parent_idx").on(table.parentId),
     // Fair claiming: the distinct users with waiting work, and each one's next executions (index scans).
     index("executions_user_ready_idx")

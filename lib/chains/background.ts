@@ -1,6 +1,7 @@
 import "server-only";
 import { readFile, rm } from "node:fs/promises";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { Batcher, batcherPerHandle } from "@/db/batch";
 import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Executor, getDb, queryRows } from "@/db/client";
 import { executionFiles, executions } from "@/db/schema";
@@ -95,6 +96,13 @@ export async function runInBackground<S extends object>(
   const file = options.file && fileHandling !== "ignore" ? options.file : undefined;
   const content = file ? await fileContent(file) : undefined;
 
+  // A lone INSERT is atomic by itself (and shares a statement with other callers' at the same time); the
+  // limit's and the busy check's locks and a file's second row need a transaction.
+  const inheritFiles = options.filesFrom !== undefined && fileHandling !== "ignore" && !file;
+  const needsTransaction = Boolean(
+    chain.executionsLimit || refuseWhenBusy || (file && content) || inheritFiles,
+  );
+
   /** The waiting or running execution with this chain and key (after replacing its input, if asked). */
   const existing = async (ex: Executor): Promise<number | null> => {
     if (key === undefined) return null;
@@ -114,6 +122,24 @@ export async function runInBackground<S extends object>(
     );
     return row ? Number(row.id) : null;
   };
+
+  const row: NewExecution = {
+    chain_name: chain.name,
+    title: titleOf(chain, state),
+    user_id: userId,
+    session_id: session,
+    parent_id: options.parentId ?? null,
+    input: state,
+    serialize: serializeKey !== null,
+    serialize_key: serializeKey,
+    max_concurrent: chain.maxConcurrent ?? null,
+    max_per_user: chain.maxConcurrentPerUser ?? null,
+    max_attempts: maxAttemptsOf(chain),
+    delay_ms: delay,
+    key: key ?? null,
+    priority,
+  };
+  const db = options.db ?? getDb();
 
   const enqueue = async (ex: Executor): Promise<number> => {
     const found = await existing(ex);
@@ -155,35 +181,16 @@ export async function runInBackground<S extends object>(
       );
       if (active >= chain.executionsLimit) throw new ExecutionLimitError(chain.name, chain.executionsLimit);
     }
-    // Insert and wake the workers in one statement (the NOTIFY is delivered when the transaction commits).
-    const [row] = await queryRows<{ id: number }>(
-      ex,
-      sql`
-      with created as (
-        insert into executions
-          (chain_name, title, user_id, session_id, parent_id, input, serialize, serialize_key, max_concurrent,
-           max_per_user, max_attempts, status, run_at, key, priority)
-        values (${chain.name}, ${titleOf(chain, state)}, ${userId}, ${session}, ${options.parentId ?? null},
-          ${JSON.stringify(state)}::jsonb, ${serializeKey !== null}, ${serializeKey}, ${chain.maxConcurrent ?? null},
-          ${chain.maxConcurrentPerUser ?? null},
-          ${maxAttemptsOf(chain)}, ${delay > 0 ? "SCHEDULED" : "ENQUEUED"}::execution_status,
-          ${delay > 0 ? sql`clock_timestamp() + make_interval(secs => ${delay / 1000})` : null},
-          ${key ?? null}, ${priority})
-        -- A racing enqueue with the same key won: take its execution (read below).
-        on conflict (chain_name, key) where key is not null and status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')
-        do nothing
-        returning id),
-      woken as (select pg_notify(${EXECUTIONS_CHANNEL}, id::text) from created)
-      select id, (select count(*) from woken) as notified from created`,
-    );
-    if (!row) {
+    const id = await insertExecution(ex, row, { batch: ex === db && !needsTransaction });
+    if (id === null) {
+      // A racing enqueue with the same key won: take its execution.
       const raced = await existing(ex);
       if (raced === null) throw new Error("insert returned no row");
       return raced;
     }
     if (file && content) {
       await ex.insert(executionFiles).values({
-        executionId: row.id,
+        executionId: id,
         name: file.name,
         contentType: file.contentType || "application/octet-stream",
         size: content.byteLength,
@@ -193,20 +200,13 @@ export async function runInBackground<S extends object>(
     if (inheritFiles) {
       await ex.execute(
         sql`insert into execution_files (execution_id, name, content_type, size, content)
-            select ${row.id}, name, content_type, size, content from execution_files
+            select ${id}, name, content_type, size, content from execution_files
             where execution_id = ${options.filesFrom} order by id`,
       );
     }
-    return Number(row.id);
+    return id;
   };
 
-  const db = options.db ?? getDb();
-  // A lone INSERT is atomic by itself; the limit's and the busy check's locks and a file's second row need a
-  // transaction.
-  const inheritFiles = options.filesFrom !== undefined && fileHandling !== "ignore" && !file;
-  const needsTransaction = Boolean(
-    chain.executionsLimit || refuseWhenBusy || (file && content) || inheritFiles,
-  );
   const id = tx
     ? await enqueue(tx)
     : needsTransaction
@@ -220,4 +220,73 @@ async function fileContent(file: UploadedFile): Promise<Buffer> {
   if (file.data) return Buffer.from(file.data);
   if (file.path) return readFile(file.path);
   throw new Error(`Uploaded file "${file.name}" has neither data nor a path`);
+}
+
+/** An executions row as the enqueue writes it (the columns, by name). */
+interface NewExecution {
+  chain_name: string;
+  title: string;
+  user_id: number | null;
+  session_id: string;
+  parent_id: number | null;
+  input: object;
+  serialize: boolean;
+  serialize_key: string | null;
+  max_concurrent: number | null;
+  max_per_user: number | null;
+  max_attempts: number;
+  /** 0: ENQUEUED now; more: SCHEDULED that many milliseconds from now. */
+  delay_ms: number;
+  key: string | null;
+  priority: number;
+}
+
+/**
+ * Inserts executions and wakes the workers in one statement (the NOTIFY goes out when it commits; one per
+ * statement, however many rows). Ids are drawn first, so each row's id is known even when a racing
+ * enqueue with the same key made it skip (null).
+ */
+async function insertExecutions(ex: Executor, rows: NewExecution[]): Promise<(number | null)[]> {
+  const inserted = await queryRows<{ n: number; id: number | null }>(
+    ex,
+    sql`
+    with input as materialized (
+      select i.*, nextval(pg_get_serial_sequence('executions', 'id'))::int as new_id
+      from jsonb_to_recordset(${JSON.stringify(rows.map((row, n) => ({ ...row, n })))}::jsonb) as i(
+        n int, chain_name text, title text, user_id int, session_id text, parent_id int, input jsonb,
+        serialize boolean, serialize_key text, max_concurrent int, max_per_user int, max_attempts int,
+        delay_ms float8, key text, priority int)),
+    created as (
+      insert into executions (id, chain_name, title, user_id, session_id, parent_id, input, serialize,
+        serialize_key, max_concurrent, max_per_user, max_attempts, status, run_at, key, priority)
+      overriding system value
+      select new_id, chain_name, title, user_id, session_id, parent_id, input, serialize, serialize_key,
+        max_concurrent, max_per_user, max_attempts,
+        (case when delay_ms > 0 then 'SCHEDULED' else 'ENQUEUED' end)::execution_status,
+        case when delay_ms > 0 then clock_timestamp() + make_interval(secs => delay_ms / 1000) end,
+        key, priority
+      from input order by n
+      -- A racing enqueue with the same key won: that row is skipped (the caller takes the winner's).
+      on conflict (chain_name, key) where key is not null and status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')
+      do nothing
+      returning id),
+    woken as (select pg_notify(${EXECUTIONS_CHANNEL}, '') where exists (select 1 from created))
+    select i.n, c.id, (select count(*) from woken) as notified
+    from input i left join created c on c.id = i.new_id order by i.n`,
+    { prepared: true },
+  );
+  return inserted.map((row) => (row.id === null ? null : Number(row.id)));
+}
+
+/** Enqueues made outside a transaction at the same time share one INSERT (and one commit). */
+const insertBatcherFor = batcherPerHandle(
+  (db: Executor) =>
+    new Batcher<NewExecution, number | null>((rows) => insertExecutions(db, rows), {
+      maxItems: 256,
+      maxInFlight: 4,
+    }),
+);
+
+function insertExecution(ex: Executor, row: NewExecution, { batch }: { batch: boolean }) {
+  return batch ? insertBatcherFor(ex).add(row) : insertExecutions(ex, [row]).then(([id]) => id ?? null);
 }

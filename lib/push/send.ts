@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import { z } from "zod";
+import { Batcher, batcherPerHandle } from "@/db/batch";
 import { PUSH_CHANNEL } from "@/db/channels";
 import { type Executor, getDb, intArray, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
@@ -62,7 +63,7 @@ export async function sendPushNotification(
     const item = { ...content, username };
     // Inside the caller's transaction: its own statement. Otherwise calls made at the same time share one.
     const [queued] =
-      db instanceof PgTransaction ? await enqueueForUsers(db, [item]) : await coalescerFor(db).add(item);
+      db instanceof PgTransaction ? await enqueueForUsers(db, [item]) : [await coalescerFor(db).add(item)];
     if (!queued?.users) {
       throw new PushInputError(`There is no user "${username}".`, { userName: ["Unknown user."] });
     }
@@ -181,59 +182,14 @@ async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedN
   });
 }
 
-const MAX_COALESCED = 256;
-/** Statements in flight per database handle; calls arriving meanwhile wait and go together in the next. */
-const MAX_IN_FLIGHT = 4;
-
 /**
- * Calls made outside a transaction at the same time (a fan-out from many requests or a loop) share one
- * statement: fewer round trips, commits and socket writes, and each caller still gets its own result or
- * error once its rows are committed. A lone call goes at once, so latency does not change.
+ * Single-user calls made outside a transaction at the same time (a fan-out from many requests or a loop)
+ * share one statement: fewer round trips, commits and socket writes; each caller gets its own result.
  */
-class Coalescer {
-  private pending: {
-    item: UserItem;
-    resolve: (r: QueuedNotification[]) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
-  private inFlight = 0;
-
-  constructor(private readonly db: Executor) {}
-
-  add(item: UserItem): Promise<QueuedNotification[]> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    if (this.inFlight >= MAX_IN_FLIGHT || this.pending.length === 0) return;
-    const batch = this.pending.splice(0, MAX_COALESCED);
-    this.inFlight += 1;
-    enqueueForUsers(
-      this.db,
-      batch.map((entry) => entry.item),
-    )
-      .then((results) => {
-        for (const [i, entry] of batch.entries()) entry.resolve(results[i] ? [results[i]] : []);
-      })
-      .catch((error: unknown) => {
-        for (const entry of batch) entry.reject(error);
-      })
-      .finally(() => {
-        this.inFlight -= 1;
-        this.flush();
-      });
-  }
-}
-
-const coalescers = new WeakMap<object, Coalescer>();
-function coalescerFor(db: Executor): Coalescer {
-  let coalescer = coalescers.get(db);
-  if (!coalescer) {
-    coalescer = new Coalescer(db);
-    coalescers.set(db, coalescer);
-  }
-  return coalescer;
-}
+const coalescerFor = batcherPerHandle(
+  (db: Executor) =>
+    new Batcher<UserItem, QueuedNotification | undefined>((items) => enqueueForUsers(db, items), {
+      maxItems: 256,
+      maxInFlight: 4,
+    }),
+);

@@ -1,7 +1,8 @@
 import "server-only";
 import { type SQL, sql } from "drizzle-orm";
+import { Batcher, batcherPerHandle } from "@/db/batch";
 import { EXECUTIONS_CHANNEL } from "@/db/channels";
-import type { Database } from "@/db/client";
+import { type Database, queryRows } from "@/db/client";
 import { heldBy, type Lease } from "./held";
 import { type PendingProgress, progressColumns } from "./record-progress";
 import { tellWatchersOf } from "./tell-watchers";
@@ -36,16 +37,12 @@ export async function finishExecution(
     appLimit: number;
   },
 ): Promise<void> {
-  const end = sql`finished_at = clock_timestamp(), updated_at = clock_timestamp(),
-    lease_owner = null, lease_expires_at = null`;
+  if (ending.kind === "success") {
+    await successBatcherFor(db).add({ lease, pending, state: ending.state, limited, appLimit });
+    return;
+  }
   let update: SQL;
   switch (ending.kind) {
-    case "success":
-      update = sql`update executions
-        set status = (case when abort_requested then 'ABORTED' else 'SUCCESS' end)::execution_status,
-            error = null, state = ${JSON.stringify(ending.state)}::jsonb, ${progressColumns(pending)}, ${end}
-        where ${heldBy(lease)}`;
-      break;
     case "aborted":
       update = sql`update executions set status = 'ABORTED', ${progressColumns(pending)}, ${end}
         where ${heldBy(lease)}`;
@@ -67,16 +64,85 @@ export async function finishExecution(
         where ${heldBy(lease)}`;
       break;
   }
-  await db.execute(
+  await queryRows(
+    db,
     sql`with ended as (${update} returning id),
-        woken as (
-          select pg_notify(${EXECUTIONS_CHANNEL}, '')
-          where exists (select 1 from worker_processes where id <> ${lease.workerId} and 'executions' = any(consumers))
-            and (${limited} or (select count(*) from executions where status = 'EXECUTING' and not awaiting_child) >= ${appLimit})),
+        woken as (${wakeOthers(lease.workerId, sql`${limited}`, appLimit)}),
         told as (${tellWatchersOf(sql`ended`)})
         select (select count(*) from woken) as woken, (select count(*) from told) as told`,
+    { prepared: true },
   );
 }
+
+/**
+ * A CTE body that wakes the other worker processes when one may be waiting for the slots just freed: the
+ * application-wide limit was reached (the count still includes these executions), or `limited` (these held
+ * back others of their user, session or chain).
+ */
+const wakeOthers = (workerId: string, limited: SQL, appLimit: number) =>
+  sql`select pg_notify(${EXECUTIONS_CHANNEL}, '')
+      where exists (select 1 from worker_processes where id <> ${workerId} and 'executions' = any(consumers))
+        and (${limited} or (select count(*) from executions where status = 'EXECUTING' and not awaiting_child) >= ${appLimit})`;
+
+interface Success {
+  lease: Lease;
+  pending: PendingProgress;
+  state: unknown;
+  limited: boolean;
+  appLimit: number;
+}
+
+/**
+ * The final UPDATE of many successful attempts at once (each fenced by its own lease): executions that
+ * end while an earlier final write is on its way share the next one, so a busy worker commits once per
+ * group, not once per execution. Each caller's promise settles when its row is written.
+ */
+async function finishSuccesses(db: Database, successes: Success[]): Promise<undefined[]> {
+  const rows = successes.map(({ lease, pending, state, limited }) => ({
+    id: lease.id,
+    worker_id: lease.workerId,
+    attempt: lease.attempt,
+    state: state === undefined ? null : state,
+    limited,
+    ...pending,
+  }));
+  const [first] = successes;
+  if (!first) return [];
+  await queryRows(
+    db,
+    sql`with input as (
+          select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as i(
+            id int, worker_id text, attempt int, state jsonb, limited boolean, sofar int, totalwork int,
+            message text, "stepName" text, "stepSequence" int)),
+        ended as (
+          update executions e
+          set status = (case when e.abort_requested then 'ABORTED' else 'SUCCESS' end)::execution_status,
+              error = null, state = i.state,
+              sofar = coalesce(i.sofar, e.sofar), totalwork = coalesce(i.totalwork, e.totalwork),
+              status_message = coalesce(i.message, e.status_message),
+              step_name = coalesce(i."stepName", e.step_name),
+              step_sequence = coalesce(i."stepSequence", e.step_sequence), ${end}
+          from input i
+          where e.id = i.id and e.lease_owner = i.worker_id and e.attempt = i.attempt and e.status = 'EXECUTING'
+          returning e.id),
+        woken as (${wakeOthers(first.lease.workerId, sql`exists (select 1 from input where limited)`, Math.min(...successes.map((s) => s.appLimit)))}),
+        told as (${tellWatchersOf(sql`ended`)})
+        select (select count(*) from woken) as woken, (select count(*) from told) as told`,
+    { prepared: true },
+  );
+  return successes.map(() => undefined);
+}
+
+const successBatcherFor = batcherPerHandle(
+  (db: Database) =>
+    new Batcher<Success, undefined>((successes) => finishSuccesses(db, successes), {
+      maxItems: 128,
+      maxInFlight: 2,
+    }),
+);
+
+const end = sql`finished_at = clock_timestamp(), updated_at = clock_timestamp(),
+  lease_owner = null, lease_expires_at = null`;
 
 function attemptEntry(lease: Lease, error: string, stepName: string | null): string {
   return JSON.stringify([{ attempt: lease.attempt, step: stepName, error, at: new Date().toISOString() }]);

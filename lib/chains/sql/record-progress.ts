@@ -41,6 +41,7 @@ export async function recordProgress(
           returning id, abort_requested),
         told as (${tellWatchersOf(sql`changed`)})
         select abort_requested, (select count(*) from told) as told from changed`,
+    { prepared: true },
   );
   return row ? row.abort_requested : null;
 }

@@ -1,0 +1,158 @@
+// Queue depth for background executions (SPEC Q4): does the executions claim stay cheap with 10,000 /
+// 100,000 / 1,000,000 executions waiting? For each depth the table is filled with generate_series (waiting
+// executions of USERS users, plus 5 % scheduled for later and a finished history as large as the queue),
+// vacuumed and analysed, then:
+//   - claim p50: the worker's claim (8 executions, as a host with 8 slots claims), timed around the call,
+//     inside a transaction that is rolled back so the depth stays put; "server" is the claim statement's
+//     EXPLAIN ANALYZE execution time;
+//   - drain: 4 loops claim 8 and finish them (the engine's own statements, no chain code), until
+//     BENCH_DEPTH_DRAIN executions (default 10,000) are done: executions/s.
+import { sql } from "drizzle-orm";
+import { createDatabase, type Database, queryRows } from "@/db/client";
+import { claimExecutions } from "@/lib/chains/sql/claim-executions";
+import { finishExecution } from "@/lib/chains/sql/finish-execution";
+import { fmt, percentile, type Row } from "./support";
+
+export interface ExecutionDepthPoint {
+  depth: number;
+  claimP50: number;
+  claimP99: number;
+  drainRate: number;
+  drainClaimP50: number;
+}
+
+const CLAIM_LIMIT = 8;
+/** People with waiting work: the fair claim looks at each of them. */
+const USERS = 50;
+const LIMITS = { appLimit: 10_000, perUserLimit: 10_000 };
+
+class RollBack extends Error {}
+
+/** Times one claim inside a transaction that is rolled back (the executions stay waiting). */
+async function timeClaim(db: Database): Promise<number> {
+  let elapsed = 0;
+  await db
+    .transaction(async (tx) => {
+      const t0 = performance.now();
+      await claimExecutions(tx, {
+        workerId: "w",
+        limit: CLAIM_LIMIT,
+        leaseMs: 30_000,
+        ...LIMITS,
+      });
+      elapsed = performance.now() - t0;
+      throw new RollBack();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RollBack)) throw error;
+    });
+  return elapsed;
+}
+
+async function fill(db: Database, depth: number, users: number[]) {
+  await db.execute(sql`truncate executions cascade`);
+  // The waiting queue (oldest first), 5 % of it scheduled an hour from now, and as many finished ones.
+  await db.execute(sql`
+    insert into executions (chain_name, user_id, session_id, input, status, run_at, created_at, started_at, finished_at)
+    select 'system.wait', (${`{${users.join(",")}}`}::int[])[1 + g % ${users.length}], 'depth', '{"steps":0}'::jsonb,
+      (case when g > ${depth} then 'SUCCESS' when g % 20 = 0 then 'SCHEDULED' else 'ENQUEUED' end)::execution_status,
+      case when g % 20 = 0 and g <= ${depth} then now() + interval '1 hour' end,
+      now() - interval '1 day' + g * interval '1 millisecond',
+      case when g > ${depth} then now() - interval '1 day' end,
+      case when g > ${depth} then now() - interval '1 day' end
+    from generate_series(1, ${depth * 2}) g`);
+}
+
+export async function benchExecutionsDepth(options: {
+  databaseUrl: string;
+  depths: number[];
+  drain: number;
+}): Promise<{ rows: Row[]; points: ExecutionDepthPoint[] }> {
+  const handle = createDatabase({ url: options.databaseUrl, maxConnections: 6 });
+  const db = handle.db;
+  const points: ExecutionDepthPoint[] = [];
+  try {
+    await db.execute(sql`
+      insert into users (username, display_name, password_hash)
+      select 'depth-' || g, 'Depth ' || g, 'not-a-hash' from generate_series(1, ${USERS}) g`);
+    const users = (
+      await queryRows<{ id: number }>(db, sql`select id from users where username like 'depth-%'`)
+    ).map((row) => Number(row.id));
+    for (const depth of [2_000, ...options.depths]) {
+      const warmUp = points.length === 0 && depth === 2_000 && !options.depths.includes(2_000);
+      process.stdout.write(warmUp ? "[executions warm-up] " : `[executions ${depth}] `);
+      await fill(db, depth, users);
+      await db.execute(sql.raw("vacuum analyze executions"));
+      for (let i = 0; i < 5; i++) await timeClaim(db);
+      const claims: number[] = [];
+      for (let i = 0; i < 200; i++) claims.push(await timeClaim(db));
+      if (process.env.BENCH_MARK) {
+        await db.execute(sql.raw("load 'auto_explain'"));
+        console.log(`\n(executions claim plan at ${depth}: see the PostgreSQL log, auto_explain)`);
+      }
+      // Drain: 4 loops claim 8 and finish them as successes, until `drain` are done.
+      const target = Math.min(options.drain, Math.floor(depth * 0.9));
+      let done = 0;
+      const drainClaims: number[] = [];
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 4 }, async (_, loop) => {
+          const workerId = `drain-${loop}`;
+          while (done < target) {
+            const c0 = performance.now();
+            const jobs = await claimExecutions(db, {
+              workerId,
+              limit: CLAIM_LIMIT,
+              leaseMs: 30_000,
+              ...LIMITS,
+            });
+            drainClaims.push(performance.now() - c0);
+            if (jobs.length === 0) break;
+            await Promise.all(
+              jobs.map((job) =>
+                finishExecution(db, {
+                  lease: { id: job.id, workerId, attempt: job.attempt },
+                  pending: {
+                    sofar: null,
+                    totalwork: null,
+                    message: null,
+                    stepName: null,
+                    stepSequence: null,
+                  },
+                  ending: { kind: "success", state: job.state },
+                  limited: false,
+                  appLimit: LIMITS.appLimit,
+                }),
+              ),
+            );
+            done += jobs.length;
+          }
+        }),
+      );
+      const drainRate = done / ((performance.now() - t0) / 1000);
+      if (warmUp) continue;
+      points.push({
+        depth,
+        claimP50: percentile(claims, 50),
+        claimP99: percentile(claims, 99),
+        drainRate,
+        drainClaimP50: percentile(drainClaims, 50),
+      });
+    }
+    await db.execute(sql`truncate executions cascade`);
+  } finally {
+    await handle.close();
+  }
+  const first = points[0];
+  const rows: Row[] = points.map((point) => ({
+    measure: `Executions claim at depth ${point.depth.toLocaleString("en")} (${CLAIM_LIMIT} of ${USERS} users' queue; p50)`,
+    ours: `${fmt.ms(point.claimP50)} · p99 ${fmt.ms(point.claimP99)}`,
+    baseline: "—",
+    note: `target p50 ≤ 5 ms at 1M; drain ${fmt.rate(point.drainRate, "exec/s")}${
+      first && point !== first
+        ? ` = ${((100 * point.drainRate) / first.drainRate).toFixed(0)}% of the ${first.depth.toLocaleString("en")} rate (target ≥ 80%)`
+        : ""
+    }, claim p50 while draining ${fmt.ms(point.drainClaimP50)}`,
+  }));
+  return { rows, points };
+}

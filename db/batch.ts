@@ -1,0 +1,58 @@
+/**
+ * Group commit for statements made at the same time: calls that arrive while `maxInFlight` statements are
+ * already running wait and go together in the next one (up to `maxItems`), so a burst of callers costs a
+ * few round trips and commits instead of one each. Each caller still gets its own result (or the batch's
+ * error) once its rows are written. A lone call goes at once, so latency does not change.
+ */
+export class Batcher<Item, Result> {
+  private pending: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
+  private inFlight = 0;
+
+  constructor(
+    /** Writes the items in one statement; returns one result per item, in order. */
+    private readonly write: (items: Item[]) => Promise<Result[]>,
+    private readonly options: { maxItems: number; maxInFlight: number },
+  ) {}
+
+  add(item: Item): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.inFlight >= this.options.maxInFlight || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.options.maxItems);
+    this.inFlight += 1;
+    this.write(batch.map((entry) => entry.item))
+      .then((results) => {
+        for (const [i, entry] of batch.entries()) entry.resolve(results[i] as Result);
+      })
+      .catch((error: unknown) => {
+        for (const entry of batch) entry.reject(error);
+      })
+      .finally(() => {
+        this.inFlight -= 1;
+        this.flush();
+      });
+  }
+}
+
+/**
+ * One batcher per database handle (and purpose): the same handle's concurrent callers share statements;
+ * different handles (tests, benchmarks, worker processes) never mix.
+ */
+export function batcherPerHandle<Handle extends object, Item, Result>(
+  make: (handle: Handle) => Batcher<Item, Result>,
+): (handle: Handle) => Batcher<Item, Result> {
+  const batchers = new WeakMap<Handle, Batcher<Item, Result>>();
+  return (handle) => {
+    let batcher = batchers.get(handle);
+    if (!batcher) {
+      batcher = make(handle);
+      batchers.set(handle, batcher);
+    }
+    return batcher;
+  };
+}
