@@ -22,5 +22,7 @@ export default defineConfig({
     setupFiles: ["tests/support/setup-env.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // next-auth imports "next/server" without an extension, which Node's ESM loader refuses: Vite resolves it.
+    server: { deps: { inline: ["next-auth"] } },
   },
 });

@@ -1,4 +1,4 @@
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import {
@@ -215,6 +215,26 @@ describe("Save and Process (departments demo)", () => {
     expect(missing.error).toBe("Department 77 does not exist.");
     expect(missing.executionId).toBeUndefined();
     expect(await handle.db.select().from(departmentProcessing)).toEqual([]);
+  });
+
+  it("a save the database refuses: a plain sentence, and the department is not left locked", async () => {
+    // PostgreSQL refusing the update (here a constraint of the test's own) is what a NUL used to do.
+    await handle.db.execute(
+      sql`alter table departments add constraint refuse_for_test check (dname <> 'BROKEN')`,
+    );
+    try {
+      const state = await process(steve, 20, 30, "BROKEN").catch((error: unknown) => ({
+        error: `thrown: ${String(error)}`,
+        executionId: undefined,
+      }));
+      expect(await getProcessingUser({ deptno: 20 }, handle.db)).toBeNull();
+      expect(state.error).toBe("Department 20 could not be saved. Try again in a moment.");
+      expect(state.executionId).toBeUndefined();
+    } finally {
+      await handle.db.execute(sql`alter table departments drop constraint refuse_for_test`);
+    }
+    // Free at once for the next person.
+    expect((await process(pat, 20, 30)).message).toBe("Department 20 submitted for processing.");
   });
 
   it("Delete removes a free department; a user's Hide Process Button preference is stored", async () => {
