@@ -8,7 +8,16 @@ import { getVapidKeys } from "@/lib/push/credentials";
 import { sendPushNotification } from "@/lib/push/send";
 import { pushSenderConsumer } from "@/lib/push/sender";
 import { WorkerHost } from "@/lib/worker/host";
-import { forEachLimit, percentile, preciseNow, type Row, sleep, startProcess, stopProcess } from "./support";
+import {
+  forEachLimit,
+  percentile,
+  preciseNow,
+  type Row,
+  sleep,
+  startProcess,
+  startWorkerProcesses,
+  stopProcess,
+} from "./support";
 
 export const PUSH_DOUBLE_PORT = 4300;
 const CONTROL = `http://127.0.0.1:${PUSH_DOUBLE_PORT + 1}`;
@@ -87,27 +96,8 @@ type Db = ReturnType<typeof createDatabase>["db"];
  * same Topic, i.e. queue row, delivered twice).
  */
 async function drainWithWorkerProcesses(db: Db, databaseUrl: string, processes: number, expected: number) {
-  const children: Awaited<ReturnType<typeof startProcess>>[] = [];
+  const children = await startWorkerProcesses(databaseUrl, processes, { WORKER_CONCURRENCY: "8" });
   try {
-    for (let i = 0; i < processes; i++) {
-      children.push(
-        await startProcess(
-          `npm run worker ${i + 1}`,
-          process.execPath,
-          ["--conditions=react-server", "--import", "tsx", "lib/runtime/worker-cli.ts"],
-          {
-            env: {
-              ...process.env,
-              DATABASE_URL: databaseUrl,
-              WORKER_CONCURRENCY: "8",
-              NODE_ENV: "production",
-            },
-            ready: /\[worker\] .* started/,
-            timeoutMs: 120_000,
-          },
-        ),
-      );
-    }
     await control("/reset", {});
     const t0 = preciseNow();
     await db.execute(sql`

@@ -129,3 +129,32 @@ export function table(rows: Row[]): string {
   const rule = `|${(["measure", "ours", "baseline", "note"] as const).map((key) => "-".repeat(width(key) + 2)).join("|")}|`;
   return [line(head), rule, ...rows.map(line)].join("\n");
 }
+
+/** `count` × `npm run worker` against `databaseUrl`, each started and ready (its host running). */
+export async function startWorkerProcesses(
+  databaseUrl: string,
+  count: number,
+  env: Record<string, string>,
+): Promise<ChildProcess[]> {
+  const children: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      children.push(
+        await startProcess(
+          `npm run worker ${i + 1}`,
+          process.execPath,
+          ["--conditions=react-server", "--import", "tsx", "lib/runtime/worker-cli.ts"],
+          {
+            env: { ...process.env, NODE_ENV: "production", DATABASE_URL: databaseUrl, ...env },
+            ready: /\[worker\] .* started/,
+            timeoutMs: 120_000,
+          },
+        ),
+      );
+    }
+    return children;
+  } catch (error) {
+    for (const child of children) await stopProcess(child);
+    throw error;
+  }
+}

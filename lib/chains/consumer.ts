@@ -62,7 +62,7 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
     channel: EXECUTIONS_CHANNEL,
     concurrency,
     // Under load, claim for a quarter of the slots at a time instead of once per finished execution.
-    claimBatch: Math.max(1, Math.floor(concurrency / 4)),
+    claimBatch: Math.max(1, Math.floor(concurrency / 2)),
     leaseMs: options.leaseMs ?? env.BACKGROUND_LEASE_SECONDS * 1000,
     pollMs: options.pollMs ?? 1_000,
     keyOf: (job) => String(job.id),

@@ -137,7 +137,7 @@ const successBatcherFor = batcherPerHandle(
   (db: Database) =>
     new Batcher<Success, undefined>((successes) => finishSuccesses(db, successes), {
       maxItems: 128,
-      maxInFlight: 2,
+      maxInFlight: 1,
     }),
 );
 
