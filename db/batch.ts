@@ -1,8 +1,9 @@
 /**
  * Group commit for statements made at the same time: calls that arrive while `maxInFlight` statements are
  * already running wait and go together in the next one (up to `maxItems`), so a burst of callers costs a
- * few round trips and commits instead of one each. Each caller still gets its own result (or the batch's
- * error) once its rows are written. A lone call goes at once, so latency does not change.
+ * few round trips and commits instead of one each. Each caller still gets its own result once its rows are
+ * written; when the shared statement fails, each item is written again on its own, so a caller gets its own
+ * error and the others their results. A lone call goes at once, so latency does not change.
  */
 export class Batcher<Item, Result> {
   private pending: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
@@ -29,8 +30,21 @@ export class Batcher<Item, Result> {
       .then((results) => {
         for (const [i, entry] of batch.entries()) entry.resolve(results[i] as Result);
       })
-      .catch((error: unknown) => {
-        for (const entry of batch) entry.reject(error);
+      .catch(async (error: unknown) => {
+        if (batch.length === 1) {
+          batch[0]?.reject(error);
+          return;
+        }
+        // One bad item (a row the database refuses) must not fail the others: each goes again on its own,
+        // so every caller gets its own result or its own error.
+        await Promise.all(
+          batch.map((entry) =>
+            this.write([entry.item]).then(
+              ([result]) => entry.resolve(result as Result),
+              (own: unknown) => entry.reject(own),
+            ),
+          ),
+        );
       })
       .finally(() => {
         this.inFlight -= 1;
