@@ -67,7 +67,9 @@ const schema = z.object({
   HTTPS_PROXY: z.string().url({ message: "must be a proxy URL such as http://proxy:3128" }).optional(),
   WORKER_IN_WEB: booleanFlag.default(true),
   WORKER_CONCURRENCY: count("jobs per worker process").min(1, { message: "must be at least 1" }).default(8),
-  BACKGROUND_MAX_CONCURRENT: count("0 means nothing starts").default(4),
+  BACKGROUND_MAX_CONCURRENT: count("0 means nothing starts")
+    .max(10_000, { message: "must be at most 10000 (one slot row each)" })
+    .default(4),
   /** Running executions per user at once; default half of BACKGROUND_MAX_CONCURRENT, at least 1. */
   BACKGROUND_MAX_PER_USER: count("executions per user").min(1, { message: "must be at least 1" }).optional(),
   /** How long a background execution's lease lasts without a heartbeat: the dead-worker detection time. */

@@ -101,7 +101,9 @@ export const executions = pgTable(
         sql`${table.status} in ('ENQUEUED', 'SCHEDULED') and (${table.serialize} or ${table.maxConcurrent} is not null or ${table.maxPerUser} is not null)`,
       ),
     // Fair claiming: when each user last had an execution started (max() reads one index entry).
-    index("executions_user_started_idx").on(sql`coalesce(${table.userId}, 0)`, table.startedAt),
+    index("executions_user_started_idx")
+      .on(sql`coalesce(${table.userId}, 0)`, table.startedAt)
+      .where(sql`${table.startedAt} is not null`),
     index("executions_scheduled_idx").on(table.runAt).where(sql`${table.status} = 'SCHEDULED'`),
     index("executions_parent_idx").on(table.parentId),
     // Fair claiming: the distinct users with waiting work, and each one's next executions (index scans).
@@ -109,6 +111,23 @@ export const executions = pgTable(
       .on(sql`coalesce(${table.userId}, 0)`, table.priority.desc(), table.id)
       .where(sql`${table.status} = 'ENQUEUED'`),
   ],
+);
+
+/**
+ * The application-wide limit as rows: one per running execution (slot ≤ the limit), taken by the claim with
+ * FOR UPDATE SKIP LOCKED, so claimers in several processes take different free slots at once instead of
+ * queueing on one lock. Freed in the statement that ends the execution. No foreign key: deleting
+ * executions (or truncating them) must not remove slots; a slot whose execution is gone is freed by the
+ * workers' periodic sweep.
+ */
+export const executionSlots = pgTable(
+  "execution_slots",
+  {
+    slot: integer("slot").primaryKey(),
+    executionId: integer("execution_id"),
+    assignedAt: timestamp("assigned_at", { withTimezone: true }),
+  },
+  (table) => [index("execution_slots_execution_idx").on(table.executionId)],
 );
 
 /** Uploaded files copied or moved into an execution; deleted with it. */

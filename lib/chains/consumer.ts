@@ -8,6 +8,7 @@ import { runExecution } from "./execution";
 import { nextSlot, registeredSchedules } from "./schedule";
 import { claimExecutions, type ExecutionJob } from "./sql/claim-executions";
 import { endHeldExecutions } from "./sql/end-held-executions";
+import { freeLeakedSlots } from "./sql/execution-slots";
 import { fireSchedule } from "./sql/fire-schedules";
 import { renewExecutionLeases } from "./sql/renew-leases";
 
@@ -110,6 +111,7 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
 
     async recoverExpired(db) {
       await endHeldExecutions(db, sql`lease_expires_at < clock_timestamp()`);
+      await freeLeakedSlots(db);
       if (options.schedules === false) return;
       const now = new Date();
       for (const schedule of registeredSchedules()) {

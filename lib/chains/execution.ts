@@ -109,7 +109,7 @@ async function runSteps(
     setProgress: (sofar, totalwork) => reporter.setProgress(sofar, totalwork),
     setStatus: (message) => reporter.setStatus(message),
     files: () => readExecutionFiles(host.db, job.id),
-    awaitingChild: (waiting) => markAwaitingChild(host.db, lease, waiting),
+    awaitingChild: (waiting) => markAwaitingChild(host.db, lease, waiting, settings.appLimit),
   });
   const last = chain.leafSteps.length;
   reporter.start();

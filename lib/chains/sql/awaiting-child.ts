@@ -1,12 +1,23 @@
 import "server-only";
 import { sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
+import { slotWhileAwaiting } from "./execution-slots";
 import { heldBy, type Lease } from "./held";
 
 /**
  * A running execution waits for a child (ctx.runChild): while `waiting`, no limit counts it (application,
- * user, chain, serialize), so its child can take the slot; fenced by the lease like every write.
+ * user, chain, serialize) and it gives up its slot, so its child can take it; fenced by the lease like
+ * every write. `appLimit`: the application-wide limit, for taking a slot again afterwards.
  */
-export async function markAwaitingChild(db: Database, lease: Lease, waiting: boolean): Promise<void> {
-  await db.execute(sql`update executions set awaiting_child = ${waiting} where ${heldBy(lease)}`);
+export async function markAwaitingChild(
+  db: Database,
+  lease: Lease,
+  waiting: boolean,
+  appLimit: number,
+): Promise<void> {
+  await db.execute(
+    sql`with marked as (update executions set awaiting_child = ${waiting} where ${heldBy(lease)} returning id),
+        slot as (${slotWhileAwaiting(sql`marked`, waiting, appLimit)})
+        select count(*) from marked`,
+  );
 }

@@ -44,8 +44,13 @@ export const defaultPerUserLimit = (appLimit: number) => Math.max(1, Math.floor(
 /**
  * Claims up to `limit` waiting executions for `workerId` and marks them EXECUTING under a lease, honouring
  * the application-wide limit, the per-user limit, each chain's maxConcurrent and maxConcurrentPerUser and
- * serialization (per session, chain or key). One claimer at a time across all processes (a
- * transaction-level advisory lock), so the counts stay true until commit.
+ * serialization (per session, chain or key).
+ *
+ * No lock serializes claimers (several worker processes claim at the same time). The application-wide
+ * limit is held as rows of execution_slots, taken with FOR UPDATE SKIP LOCKED; each user, and each chain
+ * with a serialized or throttled execution waiting, is claimed for by one claimer at a time (a tried
+ * advisory lock, skipping what another claimer holds), so the counts behind the per-user and per-chain
+ * limits stay true until the claimed rows are visible.
  *
  * Fairness: every user's waiting executions are ranked (priority, then age) and the claim takes them
  * round-robin by rank, counting the user's running ones first — each user's first slot, then each user's
@@ -55,7 +60,7 @@ export const defaultPerUserLimit = (appLimit: number) => Math.max(1, Math.floor(
  * executions_user_ready_idx, one probe per user) and, per user, the next few by priority.
  *
  * The statement is the PL/pgSQL function `claim_executions` (migration 0016): one round trip, a plan kept
- * per connection, and the lock taken before the counting statements take their snapshots.
+ * per connection, and the locks taken before the claiming statement takes its snapshot.
  */
 export async function claimExecutions(
   db: Executor,

@@ -2,6 +2,7 @@ import "server-only";
 import { type SQL, sql } from "drizzle-orm";
 import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Database, notify, queryRows } from "@/db/client";
+import { freeSlotsOf } from "./execution-slots";
 import { tellWatchers } from "./tell-watchers";
 
 export const WORKER_STOPPED = "worker stopped before the execution finished";
@@ -22,7 +23,8 @@ export async function endHeldExecutions(db: Database, where: SQL): Promise<numbe
       from executions
       where status = 'EXECUTING' and ${where}
       for update skip locked
-    )
+    ),
+    ended as (
     update executions e
     set status = (case when t.aborted then 'ABORTED' when t.requeue then 'ENQUEUED' else 'FAILED' end)::execution_status,
         error = case when t.aborted or t.requeue then null else ${WORKER_STOPPED} end,
@@ -38,7 +40,9 @@ export async function endHeldExecutions(db: Database, where: SQL): Promise<numbe
         lease_owner = null, lease_expires_at = null, awaiting_child = false, updated_at = clock_timestamp()
     from target t
     where e.id = t.id
-    returning e.id`,
+    returning e.id),
+    freed as (${freeSlotsOf(sql`ended`)})
+    select id from ended`,
   );
   if (rows.length > 0) {
     await notify(db, EXECUTIONS_CHANNEL);
