@@ -277,8 +277,8 @@ const perExecution = (cost: Cost) =>
   `${cost.commitsPerJob.toFixed(2)} commits · ${cost.cpuMsPerJob.toFixed(2)} ms CPU`;
 
 /**
- * The same burst of executions (the builtin `system.wait` with no steps) drained by `processes` × `npm run
- * worker` (16 slots each, application limit 32), started on an idle queue: executions/s from the INSERT
+ * The same burst of executions (the builtin `system.wait` with no steps, spread over the seeded users) drained
+ * by `processes` × `npm run worker` (16 slots each, application limit 32), started on an idle queue: executions/s from the INSERT
  * of the burst to the last finish, and a check that every execution ran exactly once (SUCCESS, attempt 1).
  */
 async function drainByWorkerProcesses(databaseUrl: string, processes: number, count: number) {
@@ -295,9 +295,8 @@ async function drainByWorkerProcesses(databaseUrl: string, processes: number, co
     await db.execute(sql`
       with burst as (
         insert into executions (chain_name, title, user_id, session_id, input)
-        select 'system.wait', 'Wait', (select id from users where username = 'bo'), 'bench',
-          '{"steps": 0, "stepMs": 0}'::jsonb
-        from generate_series(1, ${count})
+        select 'system.wait', 'Wait', u.ids[1 + g % cardinality(u.ids)], 'bench', '{"steps": 0, "stepMs": 0}'::jsonb
+        from generate_series(1, ${count}) g, (select array_agg(id order by id) as ids from users) u
         returning id)
       select (select count(*) from burst), pg_notify(${EXECUTIONS_CHANNEL}, '')`);
     await waitUntil(
@@ -316,7 +315,7 @@ async function drainByWorkerProcesses(databaseUrl: string, processes: number, co
       db,
       sql`select count(*) filter (where status = 'SUCCESS' and attempt = 1)::int as once,
                  count(*) filter (where status <> 'SUCCESS' or attempt <> 1)::int as other
-          from executions`,
+          from executions where chain_name = 'system.wait'`,
     );
     return { rate: count / seconds, once: row?.once ?? 0, other: row?.other ?? 0 };
   } finally {

@@ -25,6 +25,7 @@ DECLARE
   v_users int[];
   v_chains text[];
   v_claimed boolean := false;
+  v_waited boolean := false;
 BEGIN
   SELECT coalesce((SELECT s.max_concurrent FROM execution_settings s WHERE s.scope = 'app' AND s.chain_name = ''),
                   p_app_limit),
@@ -90,6 +91,15 @@ BEGIN
         END IF;
         v_next := v_next + 1;
       END LOOP;
+      IF coalesce(array_length(v_users, 1), 0) = 0 AND NOT v_waited AND coalesce(array_length(v_candidates, 1), 0) > 0
+      THEN
+        -- Every candidate is being claimed for by another claimer (one user's backlog, two processes): wait
+        -- for the first one's claim to commit rather than sleep until the next wake-up. Holding no user lock
+        -- yet, this wait cannot close a cycle.
+        PERFORM pg_advisory_xact_lock(72310005, v_candidates[1]);
+        v_users := ARRAY[v_candidates[1]];
+      END IF;
+      v_waited := true;
       EXIT WHEN coalesce(array_length(v_users, 1), 0) = 0;
         RETURN QUERY
         with recursive running as (
