@@ -6,6 +6,7 @@ import {
   getConcurrencyUsage,
   getExecutionLimits,
   retryExecution,
+  runInBackground,
   setExecutionLimits,
 } from "@/lib/chains";
 import { chainsHarness } from "./support/chains-harness";
@@ -135,7 +136,8 @@ describe("operations (E10): runtime limits, abort all, dead letters", () => {
     );
     expect(ended).toEqual(["ABORTED", "ABORTED", "ABORTED", "EXECUTING"]);
 
-    const queued = await enqueue(quick, { tag: "q" });
+    // Waiting (a run a minute from now, so no free slot can start it first), not running.
+    const queued = await runInBackground(quick, { tag: "q" }, { user: h.bo, db: db(), delayMs: 60_000 });
     expect(await abortAllExecutions({}, db())).toEqual({ aborted: 1, abortRequested: 1 });
     expect(await statuses([queued])).toEqual(["ABORTED"]);
     // The held step ignores its signal: it ends ABORTED at the step boundary once it returns.
