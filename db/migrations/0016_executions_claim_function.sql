@@ -52,9 +52,10 @@ BEGIN
                 ORDER BY coalesce(x.user_id, 0) LIMIT 1)
         FROM waiting_users w WHERE w.user_key IS NOT NULL
       ),
+      -- (now(), the start of this claim, bounds the index range; clock_timestamp() is volatile and would not)
       due_users AS (
         SELECT DISTINCT coalesce(d.user_id, 0) AS user_key FROM (
-          SELECT x.user_id FROM executions x WHERE x.status = 'SCHEDULED' AND x.run_at <= clock_timestamp()
+          SELECT x.user_id FROM executions x WHERE x.status = 'SCHEDULED' AND x.run_at <= now()
           ORDER BY x.run_at LIMIT 1000) d
       ),
       running_users AS (
@@ -124,7 +125,7 @@ BEGIN
           -- Only chains with a serialized or throttled execution waiting need these window functions: the ones
           -- this claimer holds (v_chains, read by index); every other execution is eligible as it is.
           where chain_name = any(v_chains)
-            and (status = 'ENQUEUED' or (status = 'SCHEDULED' and run_at <= clock_timestamp())) and not abort_requested
+            and (status = 'ENQUEUED' or (status = 'SCHEDULED' and run_at <= now())) and not abort_requested
         ),
         unblocked as (
           select q.* from queued q
@@ -163,7 +164,7 @@ BEGIN
         due as (
           select id, priority, user_key from (
             select id, priority, coalesce(user_id, 0) as user_key from executions
-            where status = 'SCHEDULED' and run_at <= clock_timestamp() and coalesce(user_id, 0) = any(v_users)
+            where status = 'SCHEDULED' and run_at <= now() and coalesce(user_id, 0) = any(v_users)
               and not abort_requested and not serialize and max_concurrent is null and max_per_user is null
               and chain_name not in (select chain_name from chain_settings)
             order by run_at

@@ -175,6 +175,7 @@ async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedN
       (select array_agg(q.id order by q.id) from queued q where q.payload_id = i.pid) as ids,
       (select count(*) from woken) as notified
     from input i order by i.n`,
+    { prepared: true },
   );
   return rows.map((row) => {
     const ids = (row.ids ?? []).map(Number);

@@ -252,7 +252,9 @@ export async function markSent(
   workerId: string,
   entries: { id: number; statusCode: number }[],
 ) {
-  await db.execute(sql`
+  await queryRows(
+    db,
+    sql`
     with done as (
       update push_messages m set status = 'sent', sent_at = now(), last_status_code = d.code,
         last_error = null, lease_owner = null, lease_expires_at = null
@@ -260,7 +262,9 @@ export async function markSent(
       where m.id = d.id and m.lease_owner = ${workerId} and m.status = 'sending'
       returning m.subscription_id)
     update push_subscriptions set last_success_at = now()
-    where id in (select distinct subscription_id from done)`);
+    where id in (select distinct subscription_id from done)`,
+    { prepared: true },
+  );
 }
 
 /**
@@ -328,7 +332,9 @@ export function pushSenderConsumer(
     async claim(db, { workerId, limit, leaseMs }) {
       const stopTimer = pushClaimSeconds.startTimer();
       try {
-        return await queryRows<PushJob>(db, claimDueMessages({ workerId, limit, leaseMs }));
+        return await queryRows<PushJob>(db, claimDueMessages({ workerId, limit, leaseMs }), {
+          prepared: true,
+        });
       } finally {
         stopTimer();
       }
