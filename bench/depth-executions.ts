@@ -112,6 +112,7 @@ export async function benchExecutionsDepth(options: {
               jobs.map((job) =>
                 finishExecution(db, {
                   lease: { id: job.id, workerId, attempt: job.attempt },
+                  slot: job.slot,
                   pending: {
                     sofar: null,
                     totalwork: null,

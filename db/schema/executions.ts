@@ -127,7 +127,7 @@ export const executionSlots = pgTable(
     executionId: integer("execution_id"),
     assignedAt: timestamp("assigned_at", { withTimezone: true }),
   },
-  (table) => [index("execution_slots_execution_idx").on(table.executionId)],
+  // No index but the key: taking and freeing a slot then changes no indexed column (HOT updates).
 );
 
 /** Uploaded files copied or moved into an execution; deleted with it. */

@@ -8,7 +8,7 @@ import { runExecution } from "./execution";
 import { nextSlot, registeredSchedules } from "./schedule";
 import { claimExecutions, type ExecutionJob } from "./sql/claim-executions";
 import { endHeldExecutions } from "./sql/end-held-executions";
-import { freeLeakedSlots } from "./sql/execution-slots";
+import { freeLeakedSlots, SLOT_SWEEP_MS } from "./sql/execution-slots";
 import { fireSchedule } from "./sql/fire-schedules";
 import { renewExecutionLeases } from "./sql/renew-leases";
 
@@ -55,6 +55,8 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   /** Executions this process runs: how to abort each at once when its abort request is announced. */
   const abortHandlers = new Map<number, () => void>();
   const concurrency = options.concurrency ?? env.WORKER_CONCURRENCY;
+  /** When this process next looks for leaked execution slots. */
+  let nextSlotSweep = 0;
   /** Per schedule, when its next slot is due (absent: check now, e.g. a catch-up after start-up). */
   const dueAt = new Map<string, number>();
 
@@ -111,7 +113,10 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
 
     async recoverExpired(db) {
       await endHeldExecutions(db, sql`lease_expires_at < clock_timestamp()`);
-      await freeLeakedSlots(db);
+      if (Date.now() >= nextSlotSweep) {
+        nextSlotSweep = Date.now() + SLOT_SWEEP_MS;
+        await freeLeakedSlots(db);
+      }
       if (options.schedules === false) return;
       const now = new Date();
       for (const schedule of registeredSchedules()) {

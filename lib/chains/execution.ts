@@ -109,7 +109,10 @@ async function runSteps(
     setProgress: (sofar, totalwork) => reporter.setProgress(sofar, totalwork),
     setStatus: (message) => reporter.setStatus(message),
     files: () => readExecutionFiles(host.db, job.id),
-    awaitingChild: (waiting) => markAwaitingChild(host.db, lease, waiting, settings.appLimit),
+    awaitingChild: async (waiting) => {
+      // The slot it holds afterwards (given up while waiting): the final update frees that one.
+      job.slot = (await markAwaitingChild(host.db, lease, waiting, settings.appLimit)) ?? 0;
+    },
   });
   const last = chain.leafSteps.length;
   reporter.start();
@@ -158,6 +161,7 @@ function finish(
 ): Promise<void> {
   return finishExecution(host.db, {
     lease,
+    slot: job.slot,
     pending,
     ending,
     limited: job.limited,

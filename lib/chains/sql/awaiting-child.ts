@@ -7,17 +7,18 @@ import { heldBy, type Lease } from "./held";
 /**
  * A running execution waits for a child (ctx.runChild): while `waiting`, no limit counts it (application,
  * user, chain, serialize) and it gives up its slot, so its child can take it; fenced by the lease like
- * every write. `appLimit`: the application-wide limit, for taking a slot again afterwards.
+ * every write. `appLimit`: the application-wide limit, for taking a slot again afterwards. Returns the slot
+ * the execution holds afterwards (null: none).
  */
-export async function markAwaitingChild(
+export function markAwaitingChild(
   db: Database,
   lease: Lease,
   waiting: boolean,
   appLimit: number,
-): Promise<void> {
-  await db.execute(
-    sql`with marked as (update executions set awaiting_child = ${waiting} where ${heldBy(lease)} returning id),
-        slot as (${slotWhileAwaiting(sql`marked`, waiting, appLimit)})
-        select count(*) from marked`,
+): Promise<number | null> {
+  return slotWhileAwaiting(
+    db,
+    sql`marked as (update executions set awaiting_child = ${waiting} where ${heldBy(lease)} returning id)`,
+    { id: lease.id, waiting, appLimit },
   );
 }

@@ -20,6 +20,8 @@ export interface ExecutionJob {
    * its user at the per-user limit.
    */
   limited: boolean;
+  /** The execution_slots row it holds (freed by whatever ends it). */
+  slot: number;
 }
 
 export const seconds = (ms: number) => ms / 1000;

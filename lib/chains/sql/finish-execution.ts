@@ -3,7 +3,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { Batcher, batcherPerHandle } from "@/db/batch";
 import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Database, queryRows } from "@/db/client";
-import { freeSlotsOf } from "./execution-slots";
+import { freeSlotOf } from "./execution-slots";
 import { heldBy, type Lease } from "./held";
 import { type PendingProgress, progressColumns } from "./record-progress";
 import { tellWatchersOf } from "./tell-watchers";
@@ -26,12 +26,15 @@ export async function finishExecution(
   db: Database,
   {
     lease,
+    slot,
     pending,
     ending,
     limited,
     appLimit,
   }: {
     lease: Lease;
+    /** The execution_slots row the execution holds (0: none). */
+    slot: number;
     pending: PendingProgress;
     ending: Ending;
     limited: boolean;
@@ -39,7 +42,7 @@ export async function finishExecution(
   },
 ): Promise<void> {
   if (ending.kind === "success") {
-    await successBatcherFor(db).add({ lease, pending, state: ending.state, limited, appLimit });
+    await successBatcherFor(db).add({ lease, slot, pending, state: ending.state, limited, appLimit });
     return;
   }
   let update: SQL;
@@ -68,7 +71,7 @@ export async function finishExecution(
   await queryRows(
     db,
     sql`with ended as (${update} returning id),
-        freed as (${freeSlotsOf(sql`ended`)}),
+        freed as (${freeSlotOf(slot, sql`ended`)}),
         woken as (${wakeOthers(lease.workerId, sql`${limited}`, appLimit)}),
         told as (${tellWatchersOf(sql`ended`)})
         select (select count(*) from woken) as woken, (select count(*) from told) as told`,
@@ -88,6 +91,7 @@ const wakeOthers = (workerId: string, limited: SQL, appLimit: number) =>
 
 interface Success {
   lease: Lease;
+  slot: number;
   pending: PendingProgress;
   state: unknown;
   limited: boolean;
@@ -100,8 +104,9 @@ interface Success {
  * group, not once per execution. Each caller's promise settles when its row is written.
  */
 async function finishSuccesses(db: Database, successes: Success[]): Promise<undefined[]> {
-  const rows = successes.map(({ lease, pending, state, limited }) => ({
+  const rows = successes.map(({ lease, slot, pending, state, limited }) => ({
     id: lease.id,
+    slot,
     worker_id: lease.workerId,
     attempt: lease.attempt,
     state: state === undefined ? null : state,
@@ -114,7 +119,7 @@ async function finishSuccesses(db: Database, successes: Success[]): Promise<unde
     db,
     sql`with input as (
           select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as i(
-            id int, worker_id text, attempt int, state jsonb, limited boolean, sofar int, totalwork int,
+            id int, slot int, worker_id text, attempt int, state jsonb, limited boolean, sofar int, totalwork int,
             message text, "stepName" text, "stepSequence" int)),
         ended as (
           update executions e
@@ -127,7 +132,9 @@ async function finishSuccesses(db: Database, successes: Success[]): Promise<unde
           from input i
           where e.id = i.id and e.lease_owner = i.worker_id and e.attempt = i.attempt and e.status = 'EXECUTING'
           returning e.id),
-        freed as (${freeSlotsOf(sql`ended`)}),
+        freed as (
+          update execution_slots s set execution_id = null, assigned_at = null
+          from input i where s.slot = i.slot and s.execution_id = i.id and i.id in (select id from ended)),
         woken as (${wakeOthers(first.lease.workerId, sql`exists (select 1 from input where limited)`, Math.min(...successes.map((s) => s.appLimit)))}),
         told as (${tellWatchersOf(sql`ended`)})
         select (select count(*) from woken) as woken, (select count(*) from told) as told`,
