@@ -137,12 +137,18 @@ export async function shownNotifications(page: Page): Promise<ShownNotification[
  */
 export async function clickNotification(context: BrowserContext, title: string): Promise<void> {
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker"));
-  const clicked = await worker.evaluate(async (wanted) => {
-    const scope = self as unknown as ServiceWorkerGlobalScope;
-    const notification = (await scope.registration.getNotifications()).find((n) => n.title === wanted);
-    if (!notification) return false;
-    scope.dispatchEvent(new NotificationEvent("notificationclick", { notification }));
-    return true;
-  }, title);
-  expect(clicked, `a notification titled "${title}" should be showing`).toBe(true);
+  // A push just delivered is shown once the worker's push handler ran: wait until it is showing.
+  await expect
+    .poll(
+      () =>
+        worker.evaluate(async (wanted) => {
+          const scope = self as unknown as ServiceWorkerGlobalScope;
+          const notification = (await scope.registration.getNotifications()).find((n) => n.title === wanted);
+          if (!notification) return false;
+          scope.dispatchEvent(new NotificationEvent("notificationclick", { notification }));
+          return true;
+        }, title),
+      { message: `a notification titled "${title}" should be showing`, timeout: 10_000 },
+    )
+    .toBe(true);
 }
