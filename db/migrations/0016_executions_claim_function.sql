@@ -77,9 +77,11 @@ BEGIN
       WHERE x.status IN ('ENQUEUED', 'SCHEDULED')
         AND (x.serialize OR x.max_concurrent IS NOT NULL OR x.max_per_user IS NOT NULL)
       UNION
+      -- (a probe per setting, LIMIT 1: as EXISTS, the planner may read every waiting execution's chain instead)
       SELECT s.chain_name FROM execution_settings s
-      WHERE s.scope = 'chain' AND EXISTS (SELECT 1 FROM executions x
-                                          WHERE x.chain_name = s.chain_name AND x.status IN ('ENQUEUED', 'SCHEDULED'))
+      WHERE s.scope = 'chain'
+        AND (SELECT true FROM executions x
+             WHERE x.chain_name = s.chain_name AND x.status IN ('ENQUEUED', 'SCHEDULED') LIMIT 1)
     ) l WHERE pg_try_advisory_xact_lock(72310006, hashtext(l.chain_name));
     -- Rounds: lock as many of the next candidates as there are slots (skipping users another claimer holds,
     -- so others claim for the rest at the same time) and claim among them; a round that finds nothing
