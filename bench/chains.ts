@@ -44,6 +44,8 @@ interface RunningQueue {
   finished(): Promise<number>;
   /** Wait-to-start of every job of this run, in milliseconds. */
   waits(): Promise<number[]>;
+  /** What the queue looks like now (for a timeout's message). */
+  describe?(): Promise<string>;
   stop(): Promise<void>;
 }
 interface QueueUnderTest {
@@ -113,6 +115,14 @@ const ours: QueueUnderTest = {
           sql`select extract(epoch from (started_at - created_at)) * 1000 as ms from executions`,
         );
         return rows.map((row) => Number(row.ms));
+      },
+      async describe() {
+        const rows = await queryRows<{ status: string; n: number }>(
+          db,
+          sql`select status::text, count(*)::int as n from executions group by 1
+              union all select 'slots held', count(*)::int from execution_slots where execution_id is not null`,
+        );
+        return `${rows.map((row) => `${row.status} ${row.n}`).join(", ")}; host ${JSON.stringify(host.status().consumers)}`;
       },
       async stop() {
         await host.stop(1_000);
@@ -234,7 +244,9 @@ async function measureSingles(queue: QueueUnderTest, options: ChainBenchOptions)
       async () => (await singles.finished()) === options.singles,
       60_000,
       `${queue.label} singles`,
-    );
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message} (${(await singles.describe?.()) ?? "no details"})`);
+    });
     return await singles.waits();
   } finally {
     await singles.stop();
