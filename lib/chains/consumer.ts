@@ -64,7 +64,7 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
     name: "executions",
     channel: EXECUTIONS_CHANNEL,
     concurrency,
-    // Under load, claim for a quarter of the slots at a time instead of once per finished execution.
+    // Under load, claim for half the slots at a time instead of once per finished execution.
     claimBatch: Math.max(1, Math.floor(concurrency / 2)),
     leaseMs: options.leaseMs ?? env.BACKGROUND_LEASE_SECONDS * 1000,
     pollMs: options.pollMs ?? 1_000,
