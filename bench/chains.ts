@@ -16,13 +16,14 @@ export interface ChainBenchOptions {
   databaseUrl: string;
   singles: number;
   burst: number;
-  /** Slots: executions in flight at once in each queue (pg-boss: workers, each fetching a batch of 512). */
-  slots: number;
   /** Each queue is measured at each of these slot counts; its fastest burst counts. */
   slotChoices: number[];
   /** Measure pg-boss and graphile-worker too (false: ours only, for a quick look while profiling). */
   baselines: boolean;
 }
+
+/** One measurement's settings: the slots, i.e. executions in flight at once (pg-boss: workers, each fetching a batch of 512). */
+type RunOptions = ChainBenchOptions & { slots: number };
 
 const SINGLES_GAP_MS = 5;
 
@@ -50,7 +51,7 @@ interface RunningQueue {
 }
 interface QueueUnderTest {
   label: string;
-  start(run: string, options: ChainBenchOptions): Promise<RunningQueue>;
+  start(run: string, options: RunOptions): Promise<RunningQueue>;
 }
 
 interface Figures {
@@ -233,7 +234,7 @@ function silentLogger() {
 }
 
 /** Singles: one at a time, a few milliseconds apart, so every job finds idle workers. */
-async function measureSingles(queue: QueueUnderTest, options: ChainBenchOptions): Promise<number[]> {
+async function measureSingles(queue: QueueUnderTest, options: RunOptions): Promise<number[]> {
   const singles = await queue.start("single", options);
   try {
     for (let i = 0; i < options.singles; i++) {
@@ -255,7 +256,7 @@ async function measureSingles(queue: QueueUnderTest, options: ChainBenchOptions)
 
 async function measure(
   queue: QueueUnderTest,
-  options: ChainBenchOptions,
+  options: RunOptions,
   { singles: withSingles }: { singles: boolean },
 ): Promise<Figures> {
   let waits: number[] = [];

@@ -94,7 +94,6 @@ await section("chains", () =>
       databaseUrl,
       singles: size("BENCH_CHAIN_SINGLES", 1_000),
       burst: size("BENCH_CHAIN_BURST", 5_000),
-      slots: 8,
       slotChoices: (process.env.BENCH_CHAIN_SLOTS ?? "8,32").split(",").map(Number),
       baselines: process.env.BENCH_CHAIN_BASELINES !== "0",
     }),

@@ -3,7 +3,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { Batcher, batcherPerHandle } from "@/db/batch";
 import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Database, queryRows } from "@/db/client";
-import { freeSlotOf } from "./execution-slots";
+import { freeHeldSlots } from "./execution-slots";
 import { heldBy, type Lease } from "./held";
 import { type PendingProgress, progressColumns } from "./record-progress";
 import { tellWatchersOf } from "./tell-watchers";
@@ -71,7 +71,7 @@ export async function finishExecution(
   await queryRows(
     db,
     sql`with ended as (${update} returning id),
-        freed as (${freeSlotOf(slot, sql`ended`)}),
+        freed as (${freeHeldSlots(sql`select ${slot}::int, id from ended`)}),
         woken as (${wakeOthers(lease.workerId, sql`${limited}`, appLimit)}),
         told as (${tellWatchersOf(sql`ended`)})
         select (select count(*) from woken) as woken, (select count(*) from told) as told`,
@@ -132,9 +132,7 @@ async function finishSuccesses(db: Database, successes: Success[]): Promise<unde
           from input i
           where e.id = i.id and e.lease_owner = i.worker_id and e.attempt = i.attempt and e.status = 'EXECUTING'
           returning e.id),
-        freed as (
-          update execution_slots s set execution_id = null, assigned_at = null
-          from input i where s.slot = i.slot and s.execution_id = i.id and i.id in (select id from ended)),
+        freed as (${freeHeldSlots(sql`select i.slot, i.id from input i where i.id in (select id from ended)`)}),
         woken as (${wakeOthers(first.lease.workerId, sql`exists (select 1 from input where limited)`, Math.min(...successes.map((s) => s.appLimit)))}),
         told as (${tellWatchersOf(sql`ended`)})
         select (select count(*) from woken) as woken, (select count(*) from told) as told`,
