@@ -77,6 +77,8 @@ test.describe("operations on /admin/executions", () => {
     await page.getByRole("button", { name: "Save limits" }).click();
     await expect(page.getByRole("form", { name: "Limits" }).getByRole("alert").first()).toBeVisible();
     await expect(perUser).toHaveAttribute("aria-invalid", "true");
+    // What was typed stays beside its error (not the saved value).
+    await expect(perUser).toHaveValue("lots");
     await expect(
       page.getByText("Enter a whole number from 0 to 10000, or leave it empty for the default."),
     ).toBeVisible();

@@ -61,6 +61,8 @@ export function ExecutionLimitsForm({
   const router = useRouter();
   const [pending, startTransition] = useTransition();
   const [notice, setNotice] = useState<Notice>(null);
+  /** What was typed in a refused save: shown again beside its error (React resets a submitted form). */
+  const [kept, setKept] = useState<Record<string, string> | null>(null);
   const errors = notice?.fieldErrors ?? {};
 
   function save(formData: FormData) {
@@ -70,6 +72,13 @@ export function ExecutionLimitsForm({
         result.ok
           ? { ok: true, text: result.message }
           : { ok: false, text: result.error, fieldErrors: result.fieldErrors },
+      );
+      setKept(
+        result.ok
+          ? null
+          : Object.fromEntries(
+              [...formData].map(([key, value]) => [key, typeof value === "string" ? value : ""]),
+            ),
       );
       if (result.ok) router.refresh();
     });
@@ -92,7 +101,7 @@ export function ExecutionLimitsForm({
       <input
         name={name}
         inputMode="numeric"
-        defaultValue={row.value === null ? "" : String(row.value)}
+        defaultValue={kept?.[name] ?? (row.value === null ? "" : String(row.value))}
         placeholder={fallbackText(row)}
         maxLength={5}
         aria-invalid={Boolean(errors[name])}
@@ -103,7 +112,14 @@ export function ExecutionLimitsForm({
   );
 
   return (
-    <form action={save} className="card stack" noValidate aria-labelledby="limits-heading">
+    // A new key after each refused save re-applies the kept values.
+    <form
+      key={JSON.stringify(kept)}
+      action={save}
+      className="card stack"
+      noValidate
+      aria-labelledby="limits-heading"
+    >
       <h2 id="limits-heading">Limits</h2>
       <p className="muted small">
         Stored in the database and read by every worker at each claim: a change applies within 2 seconds,
