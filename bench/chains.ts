@@ -20,6 +20,8 @@ export interface ChainBenchOptions {
   slotChoices: number[];
   /** Measure pg-boss and graphile-worker too (false: ours only, for a quick look while profiling). */
   baselines: boolean;
+  /** Run the `npm run worker` row (1 process, then 2, draining the same burst). */
+  workerProcesses: boolean;
 }
 
 /** One measurement's settings: the slots, i.e. executions in flight at once (pg-boss: workers, each fetching a batch of 512). */
@@ -76,6 +78,9 @@ const ours: QueueUnderTest = {
     const enqueuer = createDatabase({ url: options.databaseUrl, maxConnections: 8 });
     const db = enqueuer.db;
     await db.execute(sql`delete from executions`);
+    // The previous run's dead rows cleaned away, as autovacuum would between bursts on a live system (pg-boss
+    // starts each run on a fresh queue partition; graphile-worker's jobs table is vacuumed the same way).
+    await db.execute(sql`vacuum analyze executions`);
     const [bo] = await queryRows<{ id: number }>(db, sql`select id from users where username = 'bo'`);
     const user = { id: bo!.id, username: "bo" };
     const host = new WorkerHost(handle, "worker", { info: () => {}, error: console.error }).register(
@@ -209,6 +214,10 @@ const graphileWorker: QueueUnderTest = {
         },
       },
     });
+    // Its previous run's deleted jobs vacuumed away, as ours are.
+    const cleaner = createDatabase({ url: options.databaseUrl, maxConnections: 1 });
+    await cleaner.db.execute(sql`vacuum analyze graphile_worker._private_jobs`);
+    await cleaner.close();
     return {
       async enqueue() {
         await runner.addJob(`bench_${run}`, { steps: 0 });
@@ -272,6 +281,10 @@ async function measure(
       ENQUEUERS,
       () => burst.enqueue(),
     );
+    if (process.env.BENCH_MARK)
+      console.log(
+        `\n${queue.label} ${options.slots}: enqueued in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+      );
     await waitUntil(async () => (await burst.finished()) === options.burst, 240_000, `${queue.label} burst`);
     seconds = (performance.now() - t0) / 1000;
     cost.sample();
@@ -298,6 +311,7 @@ async function drainByWorkerProcesses(databaseUrl: string, processes: number, co
   const handle = createDatabase({ url: databaseUrl, maxConnections: 2 });
   const db = handle.db;
   await db.execute(sql`delete from executions`);
+  await db.execute(sql`vacuum analyze executions`);
   const children = await startWorkerProcesses(databaseUrl, processes, {
     WORKER_CONCURRENCY: "16",
     BACKGROUND_MAX_CONCURRENT: "32",
@@ -351,10 +365,26 @@ async function atBest(queue: QueueUnderTest, options: ChainBenchOptions) {
 const settings = (runs: (Figures & { slots: number })[]) =>
   runs.map((run) => `${run.slots}: ${Math.round(run.perSecond)}/s`).join(", ");
 
+/** The `npm run worker` row: the same burst drained by one process, then by two. */
+async function workerProcessRows(options: ChainBenchOptions): Promise<Row[]> {
+  if (!options.workerProcesses) return [];
+  const one = await drainByWorkerProcesses(options.databaseUrl, 1, options.burst);
+  const two = await drainByWorkerProcesses(options.databaseUrl, 2, options.burst);
+  return [
+    {
+      measure: `Chains drain by npm run worker processes, ${options.burst} executions: 2 processes vs 1`,
+      ours: `${Math.round(two.rate)} exec/s`,
+      baseline: `${Math.round(one.rate)} exec/s`,
+      note: `ratio ${(two.rate / one.rate).toFixed(2)}×; ran exactly once: 2 processes ${two.once}/${options.burst} (${two.other} other), 1 process ${one.once}/${options.burst} (${one.other} other)`,
+    },
+  ];
+}
+
 export async function benchChains(options: ChainBenchOptions): Promise<Row[]> {
   const a = await atBest(ours, options);
   if (!options.baselines) {
     return [
+      ...(await workerProcessRows(options)),
       {
         measure: `Chains burst, ${options.burst} (ours only; slots ${settings(a.runs)})`,
         ours: `${Math.round(a.perSecond)} exec/s`,
@@ -366,15 +396,8 @@ export async function benchChains(options: ChainBenchOptions): Promise<Row[]> {
   const b = await atBest(pgBoss, options);
   const c = await atBest(graphileWorker, options);
   const best = b.perSecond >= c.perSecond ? b : c;
-  const one = await drainByWorkerProcesses(options.databaseUrl, 1, options.burst);
-  const two = await drainByWorkerProcesses(options.databaseUrl, 2, options.burst);
   return [
-    {
-      measure: `Chains drain by npm run worker processes, ${options.burst} executions: 2 processes vs 1`,
-      ours: `${Math.round(two.rate)} exec/s`,
-      baseline: `${Math.round(one.rate)} exec/s`,
-      note: `ratio ${(two.rate / one.rate).toFixed(2)}×; ran exactly once: 2 processes ${two.once}/${options.burst} (${two.other} other), 1 process ${one.once}/${options.burst} (${one.other} other)`,
-    },
+    ...(await workerProcessRows(options)),
     {
       measure: `Chains wait-to-start, ${options.singles} singles ${SINGLES_GAP_MS} ms apart`,
       ours: `p50 ${a.p50.toFixed(1)} ms · p99 ${a.p99.toFixed(1)} ms`,

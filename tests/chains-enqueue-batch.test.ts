@@ -52,4 +52,40 @@ describe("enqueues made at the same time", () => {
     const ghost = await db.select().from(executions).where(eq(executions.title, "Noted call 17"));
     expect(ghost).toHaveLength(0);
   });
+
+  it("an enqueue waiting for another transaction's key does not hold up anyone else's", async () => {
+    const db = fresh.handle.db;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let heldId: number | null = null;
+    let inserted!: () => void;
+    const heldInserted = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    // A caller's transaction enqueues with key "k-held" and stays open.
+    const holder = db.transaction(async (tx) => {
+      heldId = await runInBackground(noted, { label: "held" }, { user: bo, key: "k-held", db }, tx);
+      inserted();
+      await released;
+    });
+    await heldInserted;
+    // The same key outside: its INSERT waits for that transaction to end.
+    const sameKey = runInBackground(noted, { label: "same key" }, { user: bo, key: "k-held", db });
+    // Everyone else's enqueues are written meanwhile.
+    const others = await Promise.race([
+      Promise.all(
+        ["free 1", "free 2", "free 3"].map((label) => runInBackground(noted, { label }, { user: bo, db })),
+      ),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("other enqueues waited for the held key")), 5_000),
+      ),
+    ]).finally(release);
+    const written = await db.select().from(executions).where(inArray(executions.id, others));
+    expect(written.map((row) => row.title).sort()).toEqual(["Noted free 1", "Noted free 2", "Noted free 3"]);
+    await holder;
+    // Once it committed, the waiting caller gets the holder's execution (one per key).
+    expect(await sameKey).toBe(heldId);
+  });
 });

@@ -181,7 +181,9 @@ export async function runInBackground<S extends object>(
       );
       if (active >= chain.executionsLimit) throw new ExecutionLimitError(chain.name, chain.executionsLimit);
     }
-    const id = await insertExecution(ex, row, { batch: ex === db && !needsTransaction });
+    // A keyed row goes on its own: its INSERT can wait for another transaction holding the same key, and
+    // must not hold up everyone else's enqueues while it does.
+    const id = await insertExecution(ex, row, { batch: ex === db && !needsTransaction && key === undefined });
     if (id === null) {
       // A racing enqueue with the same key won: take its execution.
       const raced = await existing(ex);
@@ -278,12 +280,16 @@ async function insertExecutions(ex: Executor, rows: NewExecution[]): Promise<(nu
   return inserted.map((row) => (row.id === null ? null : Number(row.id)));
 }
 
-/** Enqueues made outside a transaction at the same time share one INSERT (and one commit). */
+/**
+ * Enqueues made outside a transaction at the same time share one INSERT (and one commit). One statement at
+ * a time: its commit NOTIFYs, and PostgreSQL serializes notifying commits anyway, so a second one in flight
+ * would only make the groups smaller (5,000 enqueues by 16 callers: 0.85–0.95 s instead of 1.5–1.6 s).
+ */
 const insertBatcherFor = batcherPerHandle(
   (db: Executor) =>
     new Batcher<NewExecution, number | null>((rows) => insertExecutions(db, rows), {
       maxItems: 256,
-      maxInFlight: 4,
+      maxInFlight: 1,
     }),
 );
 
