@@ -239,6 +239,26 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     const drainRate = drained.delivered / (((drained.lastAt ?? Number.NaN) - d0) / 1000);
     await waitForIdle(db);
 
+    // (1d) One broadcast: a single sendPushNotification({ userIds }) call for the same n users (one
+    // statement stores the content once and queues a row per device), measured to the last 201.
+    const fans = await queryRows<{ id: number }>(
+      db,
+      sql`select id from users where username like 'fan%' order by username limit ${n}`,
+    );
+    await control("/reset", {});
+    const broadcastCpu0 = process.cpuUsage();
+    const bt0 = preciseNow();
+    const broadcast = await sendPushNotification(
+      { ...notification(1), userIds: fans.map((fan) => fan.id), userName: undefined },
+      db,
+    );
+    const broadcastEnqueueMs = preciseNow() - bt0;
+    const broadcasted = await waitForDelivered(broadcast.queued, 180_000);
+    const broadcastCpu = process.cpuUsage(broadcastCpu0);
+    const broadcastRate = broadcasted.delivered / (((broadcasted.lastAt ?? Number.NaN) - bt0) / 1000);
+    const broadcastCpuUs = (broadcastCpu.user + broadcastCpu.system) / broadcasted.delivered;
+    await waitForIdle(db);
+
     // (1b) Baseline: the same messages, web-push's sendNotification one by one (VAPID signed per call).
     const messages = await queryRows<{ endpoint: string; p256dh: string; auth: string; payload: string }>(
       db,
@@ -341,6 +361,12 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
         ours: `${Math.round(drainRate)} msg/s`,
         baseline: `${Math.round(baselineRate)} msg/s`,
         note: `ratio ${(drainRate / baselineRate).toFixed(2)}×; ${options.senderConcurrency} sends in flight, claims of ${Math.floor(options.senderConcurrency / 4)}`,
+      },
+      {
+        measure: `Push broadcast: one sendPushNotification({ userIds }) call → ${broadcast.queued} devices (msg/s)`,
+        ours: `${Math.round(broadcastRate)} msg/s`,
+        baseline: `${Math.round(baselineRate)} msg/s`,
+        note: `ratio ${(broadcastRate / baselineRate).toFixed(2)}×; the call returned in ${broadcastEnqueueMs.toFixed(0)} ms (one statement); app CPU ${broadcastCpuUs.toFixed(0)} µs/msg = ${(broadcastCpuUs / encryptUs).toFixed(2)}× encryption alone; ${broadcasted.duplicates} duplicates, ${broadcasted.rejected} rejected`,
       },
       {
         measure: "  crypto floor: web-push encrypt alone (1 core / 2 cores)",

@@ -16,8 +16,8 @@ import { type FreshDatabase, freshDatabase, waitFor } from "./support/fresh-data
 import { startWorkerProcess, type WorkerProcess, workerStarted } from "./support/worker-process";
 
 const PUSH_PORT = 4551;
-/** Push-sender jobs one worker process has in flight (max(16, WORKER_CONCURRENCY × 8)). */
-const PUSH_IN_FLIGHT = 16;
+/** Push-sender jobs one worker process has in flight: max(16, WORKER_CONCURRENCY × 16), with 2 below. */
+const PUSH_IN_FLIGHT = 32;
 
 describe("faults injected into running workers", () => {
   let fresh: FreshDatabase;

@@ -174,6 +174,34 @@ describe("sendPushNotification → sender → push service", () => {
     expect(kept?.lastError).toContain("too large");
   });
 
+  it("sends over HTTP/2 where the push service offers it: many messages, one connection", async () => {
+    const devices = await Promise.all(Array.from({ length: 6 }, () => subscribeDevice()));
+    await sendPushNotification({ userName: "bo", title: "Streams", targetUrl: "/" });
+    const received = await double.waitForMessages(devices.length, { timeoutMs: 5_000 });
+    expect(received.map((message) => message.httpVersion)).toEqual(devices.map(() => "2.0"));
+    // Six sends in flight at once: HTTP/1.1 would have opened a socket for each.
+    expect(double.openConnections).toBe(1);
+  });
+
+  it("falls back to HTTP/1.1 for a push service without HTTP/2", async () => {
+    const older = await PushDouble.start({ port: 4543, http1Only: true });
+    try {
+      const subscription = older.createSubscription(await getVapidPublicKey());
+      await saveSubscription({
+        userId,
+        input: subscriptionInputSchema.parse(subscription),
+        userAgent: "Mozilla/5.0 (Windows NT 10.0) Edge/126.0",
+      });
+      await sendPushNotification({ userName: "bo", title: "Over HTTP/1.1", targetUrl: "/reimbursements/7" });
+      const [message] = await older.waitForMessages(1, { timeoutMs: 5_000 });
+      expect(message?.httpVersion).toBe("1.1");
+      expect(JSON.parse(message!.payload).notification.title).toBe("Over HTTP/1.1");
+      expect(older.rejections).toEqual([]);
+    } finally {
+      await older.close();
+    }
+  });
+
   it("keeps delivering to other devices while one push service hangs", async () => {
     const stuck = await subscribeDevice();
     const healthy = await subscribeDevice();

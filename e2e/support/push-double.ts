@@ -1,11 +1,13 @@
-// A local stand-in for FCM / Mozilla / Apple push services. It speaks HTTPS with a certificate the app
-// trusts through NODE_EXTRA_CA_CERTS, verifies the VAPID JWT (RFC 8292) and decrypts the aes128gcm body
+// A local stand-in for FCM / Mozilla / Apple push services. It speaks HTTPS (HTTP/2, and HTTP/1.1 for
+// clients that do not offer h2, such as web-push's sendNotification) with a certificate the app trusts
+// through NODE_EXTRA_CA_CERTS, verifies the VAPID JWT (RFC 8292) and decrypts the aes128gcm body
 // (RFC 8291) with the subscription's private key, exactly as a real push service and browser would.
 import { createECDH, createPublicKey, randomBytes, randomUUID, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
+import http2 from "node:http2";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import path from "node:path";
 import ece from "http_ece";
 
@@ -26,6 +28,8 @@ export interface ReceivedMessage {
   jwt: { aud: string; exp: number; sub: string };
   receivedAt: number;
   status: number;
+  /** "2.0" or "1.1": the protocol the sender used. */
+  httpVersion: string;
 }
 
 export interface Rejection {
@@ -119,6 +123,10 @@ export interface DoubleStats {
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
 const preciseNow = () => performance.timeOrigin + performance.now();
 
+/** A request to the push endpoint, over HTTP/2 or HTTP/1.1 (Node's compatibility API gives both shapes). */
+type PushRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type PushResponse = http.ServerResponse | http2.Http2ServerResponse;
+
 export class PushDouble {
   readonly subscriptions = new Map<string, Stored>();
   readonly stats: DoubleStats = { delivered: 0, rejected: 0, duplicates: 0, firstAt: null, lastAt: null };
@@ -131,14 +139,21 @@ export class PushDouble {
   readonly requests: { subscriptionId: string; at: number }[] = [];
   private readonly behaviours = new Map<string, Behaviour[]>();
   private readonly listeners = new Set<(message: ReceivedMessage) => void>();
-  private readonly hanging = new Set<http.ServerResponse>();
+  private readonly hanging = new Set<PushResponse>();
+  /** Every open TLS connection (HTTP/2 or HTTP/1.1), closed with the double. */
+  private readonly connections = new Set<Socket>();
+
+  /** TLS connections open now: one per sender over HTTP/2, one per request in flight over HTTP/1.1. */
+  get openConnections(): number {
+    return this.connections.size;
+  }
   private readonly relays = new Map<string, Relay>();
   /** Relays the browser gave up: answered 410 Gone, as real push services do. */
   private readonly goneRelays = new Set<string>();
   private control?: http.Server;
 
   private constructor(
-    private readonly server: https.Server,
+    private readonly server: http2.Http2SecureServer | https.Server,
     readonly origin: string,
     /** Counting mode (benchmarks): still verifies and decrypts everything, but keeps no payloads. */
     private readonly counting: boolean,
@@ -149,23 +164,35 @@ export class PushDouble {
     port = 0,
     controlPort,
     counting = false,
+    http1Only = false,
   }: {
     port?: number;
     controlPort?: number;
     counting?: boolean;
+    /** A push service that does not offer HTTP/2 (ALPN), like an older or proxied one. */
+    http1Only?: boolean;
   } = {}): Promise<PushDouble> {
-    const server = https.createServer({
+    const tlsOptions = {
       key: readFileSync(path.join(certs, "push-double.key")),
       cert: readFileSync(path.join(certs, "push-double.crt")),
-      keepAlive: true,
-    });
+    };
+    const server = http1Only
+      ? https.createServer(tlsOptions)
+      : http2.createSecureServer({ ...tlsOptions, allowHTTP1: true });
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     const double = new PushDouble(
       server,
       `https://localhost:${(server.address() as AddressInfo).port}`,
       counting,
     );
-    server.on("request", (request, response) => void double.handle(request, response));
+    server.on("secureConnection", (socket: Socket) => {
+      double.connections.add(socket);
+      socket.once("close", () => double.connections.delete(socket));
+    });
+    server.on(
+      "request",
+      (request: PushRequest, response: PushResponse) => void double.handle(request, response),
+    );
     if (controlPort !== undefined) await double.startControl(controlPort);
     return double;
   }
@@ -239,7 +266,10 @@ export class PushDouble {
   }
 
   private releaseHanging() {
-    for (const response of this.hanging) response.destroy();
+    for (const response of this.hanging) {
+      if ("stream" in response) response.stream.destroy();
+      else response.destroy();
+    }
     this.hanging.clear();
   }
 
@@ -251,7 +281,7 @@ export class PushDouble {
     return 201;
   }
 
-  private async handle(request: http.IncomingMessage, response: http.ServerResponse) {
+  private async handle(request: PushRequest, response: PushResponse) {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -319,6 +349,7 @@ export class PushDouble {
         jwt: vapid.claims,
         receivedAt,
         status,
+        httpVersion: request.httpVersion,
       };
       this.messages.push(message);
       for (const listener of this.listeners) listener(message);
@@ -411,7 +442,7 @@ export class PushDouble {
 
   async close(): Promise<void> {
     this.releaseHanging();
-    this.server.closeAllConnections();
+    for (const socket of this.connections) socket.destroy();
     await new Promise((resolve) => this.server.close(resolve));
     if (this.control) {
       this.control.closeAllConnections();

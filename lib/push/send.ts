@@ -142,7 +142,10 @@ const wakeSender = sql`
 /**
  * One statement for many single-user notifications: looks the users up, stores each content once (ids
  * drawn first so each queue row can point at its own), inserts a row per device, wakes the sender.
- * Results come back in the order of `items`.
+ * Results come back in the order of `items`. The statement is prepared, so its plan is generic: planned for
+ * jsonb_to_recordset's default of 100 input rows, joins to users and devices became hash joins over both
+ * whole tables (5 ms per statement at 10,000 users, auto_explain). Each lookup is therefore a LATERAL
+ * subquery kept apart by `offset 0`: one index probe per input row, whatever the tables' size.
  */
 async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedNotification[]> {
   const rows = await queryRows<{ n: number; users: number; payload_id: number | null; ids: number[] | null }>(
@@ -153,10 +156,12 @@ async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedN
       from jsonb_to_recordset(${JSON.stringify(items.map((item, n) => ({ ...item, n })))}::jsonb) as i(
         n int, username text, title text, body text, target_url text, icon_url text, payload jsonb,
         urgency text, ttl_seconds int, priority push_priority)),
-    recipients as (select i.n, u.id as user_id from input i join users u on u.username = i.username),
+    recipients as (
+      select i.n, u.id as user_id from input i
+      cross join lateral (select id from users where username = i.username offset 0) u),
     devices as (
-      select r.n, r.user_id, s.id as subscription_id
-      from recipients r join push_subscriptions s on s.user_id = r.user_id),
+      select r.n, r.user_id, s.id as subscription_id from recipients r
+      cross join lateral (select id from push_subscriptions where user_id = r.user_id offset 0) s),
     content as (
       insert into push_payloads (id, title, body, target_url, icon_url, payload, urgency, ttl_seconds)
       overriding system value
@@ -191,6 +196,6 @@ const coalescerFor = batcherPerHandle(
   (db: Executor) =>
     new Batcher<UserItem, QueuedNotification | undefined>((items) => enqueueForUsers(db, items), {
       maxItems: 256,
-      maxInFlight: 4,
+      maxInFlight: 1,
     }),
 );

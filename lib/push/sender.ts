@@ -1,16 +1,15 @@
 import "server-only";
-import https from "node:https";
 import { sql } from "drizzle-orm";
-import { HttpsProxyAgent } from "https-proxy-agent";
 import webpush from "web-push";
 import { PUSH_CHANNEL } from "@/db/channels";
 import { type Database, intArray, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
-import { checkEndpoint, type HostPattern, parseAllowList, requestTarget } from "./allow-list";
+import { checkEndpoint, type HostPattern, parseAllowList } from "./allow-list";
 import { getVapidKeys, type VapidKeys } from "./credentials";
 import { classifyDelivery, type DeliveryOutcome } from "./delivery-outcome";
 import { pushClaimSeconds, pushDeliveries } from "./metrics";
+import { PushTransport } from "./transport";
 
 export interface PushJob {
   id: number;
@@ -34,18 +33,21 @@ const SENT_RETENTION_DAYS = 7;
 /** Tries to record an outcome (postgres.js reconnects between them): 0.5 s, 1 s, 2 s, 4 s apart. */
 const RECORD_ATTEMPTS = 5;
 
-/** Per-process state of the sender: keys, cached Authorization headers, keep-alive agents. */
+/** Per-process state of the sender: keys, cached Authorization headers, connections to push services. */
 export class PushSender {
   private keys: VapidKeys | null = null;
   private readonly authHeaders = new Map<string, { header: string; until: number }>();
-  private readonly agents = new Map<string, https.Agent>();
+  private readonly transport: PushTransport;
   private readonly allowList: HostPattern[];
-  private readonly proxy: string | undefined;
 
-  constructor(private readonly maxSockets = 64) {
+  constructor(maxSockets = 64) {
     const env = getEnv();
     this.allowList = parseAllowList(env.PUSH_ENDPOINT_ALLOWLIST);
-    this.proxy = env.PUSH_PROXY ?? env.HTTPS_PROXY;
+    this.transport = new PushTransport({
+      proxy: env.PUSH_PROXY ?? env.HTTPS_PROXY,
+      maxSockets,
+      timeoutMs: SEND_TIMEOUT_MS,
+    });
   }
 
   private async keysFor(db: Database, version: number): Promise<VapidKeys> {
@@ -71,22 +73,10 @@ export class PushSender {
     return Authorization;
   }
 
-  /** One keep-alive agent per push-service origin (through the proxy when one is configured). */
-  private agent(origin: string): https.Agent {
-    let agent = this.agents.get(origin);
-    if (!agent) {
-      agent = this.proxy
-        ? new HttpsProxyAgent(this.proxy, { keepAlive: true, maxSockets: this.maxSockets })
-        : new https.Agent({ keepAlive: true, maxSockets: this.maxSockets });
-      this.agents.set(origin, agent);
-    }
-    return agent;
-  }
-
   /**
    * One attempt: encrypt with a fresh key (web-push's `encrypt`: new ECDH key pair and salt per message) and
-   * POST it ourselves to the WHATWG-parsed URL that passed the allow-list, on the origin's keep-alive agent,
-   * with the origin's cached VAPID Authorization header.
+   * POST it ourselves to the WHATWG-parsed URL that passed the allow-list, on the origin's connection
+   * (HTTP/2 where offered), with the origin's cached VAPID Authorization header.
    */
   async deliver(db: Database, job: PushJob): Promise<DeliveryOutcome> {
     const checked = checkEndpoint(job.endpoint, this.allowList);
@@ -105,7 +95,7 @@ export class PushSender {
       "Content-Length": String(cipherText.length),
     };
     try {
-      const response = await post(checked.url, headers, cipherText, this.agent(origin));
+      const response = await this.transport.post(checked.url, headers, cipherText);
       return classifyDelivery(response, job.attempts);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -114,38 +104,8 @@ export class PushSender {
   }
 
   close(): void {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+    this.transport.close();
   }
-}
-
-interface PushResponse {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** POSTs to exactly the checked URL's host, port and path (never re-parsed from text). */
-function post(url: URL, headers: Record<string, string>, body: Buffer, agent: https.Agent) {
-  return new Promise<PushResponse>((resolve, reject) => {
-    const request = https.request(
-      { ...requestTarget(url), method: "POST", headers, agent, timeout: SEND_TIMEOUT_MS },
-      (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          if (text.length < 4096) text += chunk;
-        });
-        response.on("end", () =>
-          resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body: text }),
-        );
-        response.on("error", reject);
-      },
-    );
-    request.on("timeout", () => request.destroy(new Error("Socket timeout")));
-    request.on("error", reject);
-    request.end(body);
-  });
 }
 
 /** Records an attempt's outcome on the queue row (and the device), if this worker still holds it. */
@@ -252,14 +212,17 @@ export async function markSent(
   workerId: string,
   entries: { id: number; statusCode: number }[],
 ) {
+  const ids = intArray(entries.map((entry) => entry.id));
+  // `m.id = any(ids)` besides the join: the prepared (generic) plan, made while the queue was small,
+  // otherwise kept a sequential scan of push_messages as it grew (1 ms per call at 10,000 rows, auto_explain).
   await queryRows(
     db,
     sql`
     with done as (
       update push_messages m set status = 'sent', sent_at = now(), last_status_code = d.code,
         last_error = null, lease_owner = null, lease_expires_at = null
-      from unnest(${intArray(entries.map((entry) => entry.id))}, ${intArray(entries.map((entry) => entry.statusCode))}) as d(id, code)
-      where m.id = d.id and m.lease_owner = ${workerId} and m.status = 'sending'
+      from unnest(${ids}, ${intArray(entries.map((entry) => entry.statusCode))}) as d(id, code)
+      where m.id = any(${ids}) and m.id = d.id and m.lease_owner = ${workerId} and m.status = 'sending'
       returning m.subscription_id)
     update push_subscriptions set last_success_at = now()
     where id in (select distinct subscription_id from done)`,
@@ -319,7 +282,10 @@ export function pushSenderConsumer(
 ) {
   const sender = new PushSender();
   const recordSent = sentRecorder();
-  const concurrency = options.concurrency ?? Math.max(16, getEnv().WORKER_CONCURRENCY * 8);
+  // Sends are streams on one HTTP/2 connection per push service, so many in flight cost little; they keep
+  // the encryption, the push service and the database busy at once (bench: 64 → 128 in flight, 1,330 →
+  // 1,860 msg/s drained on 2 cores).
+  const concurrency = options.concurrency ?? Math.max(16, getEnv().WORKER_CONCURRENCY * 16);
   const consumer: Consumer<PushJob> = {
     name: "push-sender",
     channel: PUSH_CHANNEL,

@@ -5,5 +5,6 @@ process.env.DATABASE_URL = inject("databaseUrl");
 process.env.NEXTAUTH_SECRET ??= "test-secret-test-secret-test-secret-0123";
 process.env.DEMO_PASSWORD = "demo";
 // The push service doubles of the integration tests listen on these ports.
-process.env.PUSH_ENDPOINT_ALLOWLIST = "localhost:4541,localhost:4542,localhost:4551,localhost:4552";
+process.env.PUSH_ENDPOINT_ALLOWLIST =
+  "localhost:4541,localhost:4542,localhost:4543,localhost:4551,localhost:4552";
 process.env.VAPID_SUBJECT = "mailto:push-tests@approval-notifications.example.com";

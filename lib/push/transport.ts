@@ -1,0 +1,211 @@
+import "server-only";
+import http2 from "node:http2";
+import https from "node:https";
+import { isIP } from "node:net";
+import tls from "node:tls";
+import { HttpsProxyAgent } from "https-proxy-agent";
+import { requestTarget } from "./allow-list";
+
+export interface PushResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** The most of a push service's answer kept (its error text, for the device's last error). */
+const MAX_ANSWER_CHARS = 4096;
+
+/**
+ * Connections to push services, one set per origin. Where the service offers HTTP/2 (ALPN; FCM, Apple's
+ * and Mozilla's services do), every send to it is a stream on one TLS connection: no socket per request,
+ * many sends share a socket write, and one service that stops answering a request holds up nothing else.
+ * Otherwise (or through a proxy) HTTP/1.1 on keep-alive sockets. Requests go to exactly the host, port and
+ * path of the URL that passed the allow-list (`requestTarget`), and redirects are never followed.
+ */
+export class PushTransport {
+  /** Per origin: its HTTP/2 session, or null when the service does not speak HTTP/2. */
+  private readonly sessions = new Map<string, Promise<http2.ClientHttp2Session | null>>();
+  private readonly streamsOpen = new Map<http2.ClientHttp2Session, number>();
+  private readonly agents = new Map<string, https.Agent>();
+
+  constructor(
+    private readonly options: { proxy: string | undefined; maxSockets: number; timeoutMs: number },
+  ) {}
+
+  async post(url: URL, headers: Record<string, string>, body: Buffer): Promise<PushResponse> {
+    if (!this.options.proxy) {
+      let session = await this.session(url.origin, url);
+      if (session && (session.closed || session.destroyed)) {
+        this.forget(url.origin, session);
+        session = await this.session(url.origin, url);
+      }
+      if (session) return this.postHttp2(session, url, headers, body);
+    }
+    return postHttp1(url, headers, body, this.agent(url.origin), this.options.timeoutMs);
+  }
+
+  close(): void {
+    for (const pending of this.sessions.values()) {
+      pending.then((session) => session?.destroy()).catch(() => {});
+    }
+    this.sessions.clear();
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  private session(origin: string, url: URL): Promise<http2.ClientHttp2Session | null> {
+    let pending = this.sessions.get(origin);
+    if (!pending) {
+      pending = this.connect(url);
+      this.sessions.set(origin, pending);
+      // A failed connection is not remembered: the next send tries again.
+      const settled = pending;
+      settled.catch(() => {
+        if (this.sessions.get(origin) === settled) this.sessions.delete(origin);
+      });
+    }
+    return pending;
+  }
+
+  private forget(origin: string, session: http2.ClientHttp2Session) {
+    const current = this.sessions.get(origin);
+    current?.then((known) => {
+      if (known === session && this.sessions.get(origin) === current) this.sessions.delete(origin);
+    });
+  }
+
+  /** TLS with ALPN offering h2 and http/1.1; the service's choice decides the protocol for this origin. */
+  private connect(url: URL): Promise<http2.ClientHttp2Session | null> {
+    const { hostname, port } = requestTarget(url);
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({
+        host: hostname,
+        port,
+        servername: isIP(hostname) ? undefined : hostname,
+        ALPNProtocols: ["h2", "http/1.1"],
+      });
+      socket.setTimeout(this.options.timeoutMs, () => socket.destroy(new Error("Socket timeout")));
+      socket.once("error", reject);
+      socket.once("secureConnect", () => {
+        socket.setTimeout(0);
+        socket.removeListener("error", reject);
+        if (socket.alpnProtocol !== "h2") {
+          socket.destroy();
+          resolve(null);
+          return;
+        }
+        const session = http2.connect(url.origin, { createConnection: () => socket });
+        // A broken connection fails its open streams (each reports its own error); the session is dropped
+        // and the next send connects again.
+        session.on("error", () => {});
+        const drop = () => this.forget(url.origin, session);
+        session.once("close", drop);
+        session.once("goaway", drop);
+        session.unref();
+        resolve(session);
+      });
+    });
+  }
+
+  /** Keeps the process alive while a stream is open, not while the connection idles. */
+  private hold(session: http2.ClientHttp2Session, change: 1 | -1) {
+    const open = (this.streamsOpen.get(session) ?? 0) + change;
+    if (open > 0) this.streamsOpen.set(session, open);
+    else this.streamsOpen.delete(session);
+    if (session.destroyed) return;
+    if (open === 1 && change === 1) session.ref();
+    if (open <= 0) session.unref();
+  }
+
+  private postHttp2(
+    session: http2.ClientHttp2Session,
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<PushResponse> {
+    return new Promise((resolve, reject) => {
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = session.request({
+          ":method": "POST",
+          ":path": requestTarget(url).path,
+          ...Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
+        });
+      } catch (error) {
+        this.forget(url.origin, session);
+        reject(error);
+        return;
+      }
+      this.hold(session, 1);
+      let statusCode = 0;
+      let answerHeaders: PushResponse["headers"] = {};
+      let text = "";
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        outcome();
+      };
+      stream.setTimeout(this.options.timeoutMs, () => {
+        settle(() => reject(new Error("Socket timeout")));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      });
+      stream.on("response", (received) => {
+        statusCode = Number(received[":status"] ?? 0);
+        answerHeaders = received;
+      });
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        if (text.length < MAX_ANSWER_CHARS) text += chunk;
+      });
+      stream.on("end", () => settle(() => resolve({ statusCode, headers: answerHeaders, body: text })));
+      stream.on("error", (error) => settle(() => reject(error)));
+      stream.on("close", () => {
+        this.hold(session, -1);
+        settle(() => reject(new Error(`The push service closed the stream (code ${stream.rstCode})`)));
+      });
+      stream.end(body);
+    });
+  }
+
+  /** One keep-alive agent per push-service origin (through the proxy when one is configured). */
+  private agent(origin: string): https.Agent {
+    let agent = this.agents.get(origin);
+    if (!agent) {
+      agent = this.options.proxy
+        ? new HttpsProxyAgent(this.options.proxy, { keepAlive: true, maxSockets: this.options.maxSockets })
+        : new https.Agent({ keepAlive: true, maxSockets: this.options.maxSockets });
+      this.agents.set(origin, agent);
+    }
+    return agent;
+  }
+}
+
+/** POSTs over HTTP/1.1 to exactly the checked URL's host, port and path (never re-parsed from text). */
+function postHttp1(
+  url: URL,
+  headers: Record<string, string>,
+  body: Buffer,
+  agent: https.Agent,
+  timeoutMs: number,
+) {
+  return new Promise<PushResponse>((resolve, reject) => {
+    const request = https.request(
+      { ...requestTarget(url), method: "POST", headers, agent, timeout: timeoutMs },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          if (text.length < MAX_ANSWER_CHARS) text += chunk;
+        });
+        response.on("end", () =>
+          resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body: text }),
+        );
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("Socket timeout")));
+    request.on("error", reject);
+    request.end(body);
+  });
+}
