@@ -146,6 +146,15 @@ test.describe("navigation (U4)", () => {
       // A bottom tab bar within thumb reach.
       const bar = await box(main);
       expect(bar.y + bar.height).toBeGreaterThanOrEqual(viewport.height - 2);
+      // Every label whole ("Reimburse-ments" on two lines, not "Reimbur…").
+      const cut = await main
+        .locator("a > span")
+        .evaluateAll((labels) =>
+          labels
+            .filter((label) => label.scrollWidth > label.clientWidth + 1)
+            .map((label) => label.textContent),
+        );
+      expect(cut, "tab labels cut short").toEqual([]);
     }
     // Two taps: the group, then its page; the current page is marked and visible.
     await main.getByRole("link", { name: "Background", exact: true }).click();
@@ -156,6 +165,16 @@ test.describe("navigation (U4)", () => {
     const current = background.getByRole("link", { name: "Data load" });
     await expect(current).toHaveAttribute("aria-current", "page");
     await expect(current).toBeInViewport({ ratio: 1 });
+    // The group's pages are one row (on a phone it scrolls sideways) ...
+    const rows = await background
+      .getByRole("listitem")
+      .evaluateAll(
+        (items) => new Set(items.map((item) => Math.round(item.getBoundingClientRect().top))).size,
+      );
+    expect(rows, "rows of the Background pages").toBe(1);
+    // ... and a page opened directly has its entry scrolled into view, the last one included.
+    await page.goto("/executions");
+    await expect(background.getByRole("link", { name: "My executions" })).toBeInViewport({ ratio: 1 });
     await expect(main.getByRole("link", { name: "Background", exact: true })).toHaveAttribute(
       "aria-current",
       "true",

@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useEffect, useRef } from "react";
 import type { NavGroup, NavGroupView } from "@/lib/navigation";
 
 /** The destination a path belongs to: the longest matching prefix wins (/settings/push over /settings). */
@@ -24,6 +25,27 @@ const ICONS: Record<NavGroup | "Home", string> = {
     "M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM19 12l2-1-1-3-2 .3-1.3-1.3.3-2-3-1-1 2h-2l-1-2-3 1 .3 2L6 7.3 4 7 3 10l2 1v2l-2 1 1 3 2-.3 1.3 1.3-.3 2 3 1 1-2h2l1 2 3-1-.3-2 1.3-1.3 2 .3 1-3-2-1z",
 };
 
+/**
+ * Where a long tab label may break on a phone's tab bar (two lines instead of "Reimbur…"). `<wbr>` adds no
+ * text, so the link's accessible name stays the group's name.
+ */
+const LABEL_BREAKS: Partial<Record<NavGroup, [string, string]>> = {
+  Reimbursements: ["Reimburse", "ments"],
+  Background: ["Back", "ground"],
+};
+
+function TabLabel({ name }: { name: NavGroup }) {
+  const parts = LABEL_BREAKS[name];
+  if (!parts) return <span>{name}</span>;
+  return (
+    <span>
+      {parts[0]}
+      <wbr />
+      {parts[1]}
+    </span>
+  );
+}
+
 function Icon({ name }: { name: NavGroup | "Home" }) {
   return (
     <svg className="nav-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
@@ -43,6 +65,17 @@ export function NavLinks({ groups }: { groups: NavGroupView[] }) {
     groups.flatMap((group) => group.items.map((item) => item.href)),
   );
   const currentGroup = groups.find((group) => group.items.some((item) => item.href === current));
+  const subnavList = useRef<HTMLUListElement>(null);
+  // On a phone the group's pages are one row that scrolls sideways: bring the current one into view
+  // (centred, by scrolling the row only, never the page).
+  useEffect(() => {
+    const list = subnavList.current;
+    const link = list?.querySelector<HTMLElement>('a[aria-current="page"]');
+    if (!list || !link || list.scrollWidth <= list.clientWidth) return;
+    const row = list.getBoundingClientRect();
+    const box = link.getBoundingClientRect();
+    list.scrollLeft += box.left - row.left - (row.width - box.width) / 2;
+  }, [current]);
   return (
     <>
       <nav className="nav" aria-label="Main">
@@ -62,7 +95,7 @@ export function NavLinks({ groups }: { groups: NavGroupView[] }) {
                   aria-current={active ? (group.items.length === 1 ? "page" : "true") : undefined}
                 >
                   <Icon name={group.name} />
-                  <span>{group.name}</span>
+                  <TabLabel name={group.name} />
                 </Link>
               </li>
             );
@@ -71,7 +104,7 @@ export function NavLinks({ groups }: { groups: NavGroupView[] }) {
       </nav>
       {currentGroup && currentGroup.items.length > 1 ? (
         <nav className="subnav" aria-label={currentGroup.name}>
-          <ul>
+          <ul ref={subnavList}>
             {currentGroup.items.map((item) => (
               <li key={item.href}>
                 <Link href={item.href} aria-current={item.href === current ? "page" : undefined}>
