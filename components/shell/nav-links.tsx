@@ -70,7 +70,7 @@ export function NavLinks({ groups }: { groups: NavGroupView[] }) {
   // (centred, by scrolling the row only, never the page).
   useEffect(() => {
     const list = subnavList.current;
-    const link = list?.querySelector<HTMLElement>('a[aria-current="page"]');
+    const link = [...(list?.querySelectorAll("a") ?? [])].find((a) => a.getAttribute("href") === current);
     if (!list || !link || list.scrollWidth <= list.clientWidth) return;
     const row = list.getBoundingClientRect();
     const box = link.getBoundingClientRect();
