@@ -11,7 +11,7 @@ import { sql } from "drizzle-orm";
 import { createDatabase, type Database, queryRows } from "@/db/client";
 import { claimExecutions } from "@/lib/chains/sql/claim-executions";
 import { finishExecution } from "@/lib/chains/sql/finish-execution";
-import { fmt, percentile, type Row } from "./support";
+import { fmt, percentile, type Row, settleAfterFill } from "./support";
 
 export interface ExecutionDepthPoint {
   depth: number;
@@ -82,7 +82,7 @@ export async function benchExecutionsDepth(options: {
       const warmUp = points.length === 0 && depth === 2_000 && !options.depths.includes(2_000);
       process.stdout.write(warmUp ? "[executions warm-up] " : `[executions ${depth}] `);
       await fill(db, depth, users);
-      await db.execute(sql.raw("vacuum analyze executions"));
+      await settleAfterFill(db, "executions");
       for (let i = 0; i < 5; i++) await timeClaim(db);
       const claims: number[] = [];
       for (let i = 0; i < 200; i++) claims.push(await timeClaim(db));

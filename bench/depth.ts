@@ -12,7 +12,7 @@ import { sql } from "drizzle-orm";
 import { createDatabase, type Database, queryRows } from "@/db/client";
 import { claimDueMessages, markSent } from "@/lib/push/sender";
 import type { ExecutionDepthPoint } from "./depth-executions";
-import { fmt, percentile, type Row } from "./support";
+import { fmt, percentile, type Row, settleAfterFill } from "./support";
 
 export interface DepthBenchOptions {
   databaseUrl: string;
@@ -131,7 +131,7 @@ export async function benchDepth(options: DepthBenchOptions): Promise<{ rows: Ro
       const warmUp = points.length === 0 && depth === 2_000 && !options.depths.includes(2_000) && !warmedUp;
       process.stdout.write(warmUp ? "[warm-up] " : `[${depth}] `);
       await fill(db, depth);
-      await db.execute(sql.raw("vacuum analyze push_messages"));
+      await settleAfterFill(db, "push_messages");
       // Claim latency on the full queue (warm-up first: plan cache, buffers).
       for (let i = 0; i < 5; i++)
         await timeRolledBack(db, claimDueMessages({ workerId: "w", limit: 16, leaseMs: 30_000 }));
