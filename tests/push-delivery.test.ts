@@ -8,6 +8,7 @@ import { open } from "@/lib/push/secret-box";
 import { PushInputError, sendPushNotification } from "@/lib/push/send";
 import { pushSenderConsumer } from "@/lib/push/sender";
 import { SubscriptionRefused, saveSubscription, subscriptionInputSchema } from "@/lib/push/subscriptions";
+import { PushTransport } from "@/lib/push/transport";
 import { WorkerHost } from "@/lib/worker/host";
 import { PushDouble } from "../e2e/support/push-double";
 import { waitFor } from "./support/fresh-database";
@@ -181,6 +182,27 @@ describe("sendPushNotification → sender → push service", () => {
     expect(received.map((message) => message.httpVersion)).toEqual(devices.map(() => "2.0"));
     // Six sends in flight at once: HTTP/1.1 would have opened a socket for each.
     expect(double.openConnections).toBe(1);
+  });
+
+  it("keeps to a push service's stream limit: sends beyond it wait their turn, none refused", async () => {
+    const strict = await PushDouble.start({ port: 4543, maxConcurrentStreams: 2 });
+    const transport = new PushTransport({ proxy: undefined, maxSockets: 4, timeoutMs: 5_000 });
+    try {
+      // Six sends at once on a new connection to a service that allows two streams at a time. Sent before
+      // its SETTINGS arrived, four would be refused (REFUSED_STREAM) and go back to the queue for a retry.
+      const url = new URL(`${strict.origin}/push/no-such-subscription`);
+      const answers = await Promise.allSettled(
+        Array.from({ length: 6 }, () => transport.post(url, { ttl: "60" }, Buffer.from("x"))),
+      );
+      expect(
+        answers.map((answer) =>
+          answer.status === "fulfilled" ? answer.value.statusCode : String(answer.reason),
+        ),
+      ).toEqual([404, 404, 404, 404, 404, 404]);
+    } finally {
+      transport.close();
+      await strict.close();
+    }
   });
 
   it("falls back to HTTP/1.1 for a push service without HTTP/2", async () => {

@@ -165,12 +165,15 @@ export class PushDouble {
     controlPort,
     counting = false,
     http1Only = false,
+    maxConcurrentStreams,
   }: {
     port?: number;
     controlPort?: number;
     counting?: boolean;
     /** A push service that does not offer HTTP/2 (ALPN), like an older or proxied one. */
     http1Only?: boolean;
+    /** HTTP/2: the most streams a client may have open at once (its SETTINGS); unlimited by default. */
+    maxConcurrentStreams?: number;
   } = {}): Promise<PushDouble> {
     const tlsOptions = {
       key: readFileSync(path.join(certs, "push-double.key")),
@@ -178,7 +181,7 @@ export class PushDouble {
     };
     const server = http1Only
       ? https.createServer(tlsOptions)
-      : http2.createSecureServer({ ...tlsOptions, allowHTTP1: true });
+      : http2.createSecureServer({ ...tlsOptions, allowHTTP1: true, settings: { maxConcurrentStreams } });
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     const double = new PushDouble(
       server,

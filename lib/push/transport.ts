@@ -95,14 +95,27 @@ export class PushTransport {
           return;
         }
         const session = http2.connect(url.origin, { createConnection: () => socket });
-        // A broken connection fails its open streams (each reports its own error); the session is dropped
-        // and the next send connects again.
-        session.on("error", () => {});
-        const drop = () => this.forget(url.origin, session);
-        session.once("close", drop);
-        session.once("goaway", drop);
-        session.unref();
-        resolve(session);
+        const fail = (error: Error) => {
+          clearTimeout(timer);
+          session.destroy();
+          reject(error);
+        };
+        const timer = setTimeout(() => fail(new Error("Socket timeout")), this.options.timeoutMs);
+        session.once("error", fail);
+        // Sends start once the service's SETTINGS are known: streams beyond its concurrency limit then wait
+        // in the session's queue instead of being refused (REFUSED_STREAM) and retried.
+        session.once("remoteSettings", () => {
+          clearTimeout(timer);
+          session.removeListener("error", fail);
+          // A broken connection fails its open streams (each reports its own error); the session is dropped
+          // and the next send connects again.
+          session.on("error", () => {});
+          const drop = () => this.forget(url.origin, session);
+          session.once("close", drop);
+          session.once("goaway", drop);
+          session.unref();
+          resolve(session);
+        });
       });
     });
   }
