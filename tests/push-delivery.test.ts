@@ -205,6 +205,25 @@ describe("sendPushNotification → sender → push service", () => {
     }
   });
 
+  it("a push service going away costs no send: the next ones go on a new connection at once", async () => {
+    const service = await PushDouble.start({ port: 4543 });
+    const transport = new PushTransport({ proxy: undefined, maxSockets: 4, timeoutMs: 5_000 });
+    try {
+      const url = new URL(`${service.origin}/push/no-such-subscription`);
+      const send = () =>
+        transport.post(url, { ttl: "60" }, Buffer.from("x")).then(
+          (answer) => answer.statusCode,
+          (error: unknown) => String(error),
+        );
+      expect(await send()).toBe(404);
+      service.goAway();
+      expect(await Promise.all([send(), send(), send()])).toEqual([404, 404, 404]);
+    } finally {
+      transport.close();
+      await service.close();
+    }
+  });
+
   it("falls back to HTTP/1.1 for a push service without HTTP/2", async () => {
     const older = await PushDouble.start({ port: 4543, http1Only: true });
     try {

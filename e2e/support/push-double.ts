@@ -143,6 +143,14 @@ export class PushDouble {
   /** Every open TLS connection (HTTP/2 or HTTP/1.1), closed with the double. */
   private readonly connections = new Set<Socket>();
 
+  /** HTTP/2 connections, for goAway(). */
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+
+  /** Tells every HTTP/2 client to go away (as a push service does before a restart or after many requests). */
+  goAway(): void {
+    for (const session of this.sessions) session.goaway();
+  }
+
   /** TLS connections open now: one per sender over HTTP/2, one per request in flight over HTTP/1.1. */
   get openConnections(): number {
     return this.connections.size;
@@ -188,6 +196,10 @@ export class PushDouble {
       `https://localhost:${(server.address() as AddressInfo).port}`,
       counting,
     );
+    server.on("session", (session: http2.ServerHttp2Session) => {
+      double.sessions.add(session);
+      session.once("close", () => double.sessions.delete(session));
+    });
     server.on("secureConnection", (socket: Socket) => {
       double.connections.add(socket);
       socket.once("close", () => double.connections.delete(socket));

@@ -33,13 +33,26 @@ export class PushTransport {
   ) {}
 
   async post(url: URL, headers: Record<string, string>, body: Buffer): Promise<PushResponse> {
-    if (!this.options.proxy) {
+    for (let attempt = 1; !this.options.proxy; attempt++) {
       let session = await this.session(url.origin, url);
       if (session && (session.closed || session.destroyed)) {
         this.forget(url.origin, session);
         session = await this.session(url.origin, url);
       }
-      if (session) return this.postHttp2(session, url, headers, body);
+      if (!session) break;
+      try {
+        return await this.postHttp2(session, url, headers, body);
+      } catch (error) {
+        // Not processed by the service (RFC 9113 §8.7): a refused stream, or one on a connection that is
+        // going away. Safe to send again at once, on a new connection if this one is closing.
+        if (attempt > 1 || !notProcessed(error)) throw error;
+        if (
+          session.closed ||
+          session.destroyed ||
+          (error as { code?: string }).code !== "ERR_HTTP2_STREAM_ERROR"
+        )
+          this.forget(url.origin, session);
+      }
     }
     return postHttp1(url, headers, body, this.agent(url.origin), this.options.timeoutMs);
   }
@@ -172,10 +185,16 @@ export class PushTransport {
         if (text.length < MAX_ANSWER_CHARS) text += chunk;
       });
       stream.on("end", () => settle(() => resolve({ statusCode, headers: answerHeaders, body: text })));
-      stream.on("error", (error) => settle(() => reject(error)));
+      stream.on("error", (error) => settle(() => reject(Object.assign(error, { rstCode: stream.rstCode }))));
       stream.on("close", () => {
         this.hold(session, -1);
-        settle(() => reject(new Error(`The push service closed the stream (code ${stream.rstCode})`)));
+        settle(() =>
+          reject(
+            Object.assign(new Error(`The push service closed the stream (code ${stream.rstCode})`), {
+              rstCode: stream.rstCode,
+            }),
+          ),
+        );
       });
       stream.end(body);
     });
@@ -192,6 +211,16 @@ export class PushTransport {
     }
     return agent;
   }
+}
+
+/** A send the service never processed: refused, or cut off by the connection going away. */
+function notProcessed(error: unknown): boolean {
+  const { code, rstCode } = error as { code?: string; rstCode?: number };
+  return (
+    rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ||
+    code === "ERR_HTTP2_GOAWAY_SESSION" ||
+    code === "ERR_HTTP2_INVALID_SESSION"
+  );
 }
 
 /** POSTs over HTTP/1.1 to exactly the checked URL's host, port and path (never re-parsed from text). */
