@@ -128,7 +128,13 @@ const ours: QueueUnderTest = {
           sql`select status::text, count(*)::int as n from executions group by 1
               union all select 'slots held', count(*)::int from execution_slots where execution_id is not null`,
         );
-        return `${rows.map((row) => `${row.status} ${row.n}`).join(", ")}; host ${JSON.stringify(host.status().consumers)}`;
+        const sessions = await queryRows<{ state: string; wait: string | null; query: string }>(
+          db,
+          sql`select coalesce(state, '') as state, wait_event_type || ':' || wait_event as wait,
+                     left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 100) as query
+              from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+        );
+        return `${rows.map((row) => `${row.status} ${row.n}`).join(", ")}; host ${JSON.stringify(host.status().consumers)}; sessions ${JSON.stringify(sessions)}`;
       },
       async stop() {
         await host.stop(1_000);
@@ -255,7 +261,9 @@ async function measureSingles(queue: QueueUnderTest, options: RunOptions): Promi
       60_000,
       `${queue.label} singles`,
     ).catch(async (error: Error) => {
-      throw new Error(`${error.message} (${(await singles.describe?.()) ?? "no details"})`);
+      throw new Error(
+        `${error.message} (${(await singles.describe?.().catch((e: unknown) => `no details: ${String(e)}`)) ?? "no details"})`,
+      );
     });
     return await singles.waits();
   } finally {
@@ -285,7 +293,15 @@ async function measure(
       console.log(
         `\n${queue.label} ${options.slots}: enqueued in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
       );
-    await waitUntil(async () => (await burst.finished()) === options.burst, 240_000, `${queue.label} burst`);
+    await waitUntil(
+      async () => (await burst.finished()) === options.burst,
+      240_000,
+      `${queue.label} burst at ${options.slots} slots`,
+    ).catch(async (error: Error) => {
+      throw new Error(
+        `${error.message} (${(await burst.describe?.().catch((e: unknown) => `no details: ${String(e)}`)) ?? "no details"})`,
+      );
+    });
     seconds = (performance.now() - t0) / 1000;
     cost.sample();
   } finally {
