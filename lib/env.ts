@@ -72,6 +72,9 @@ const schema = z.object({
     .default(4),
   /** Running executions per user at once; default half of BACKGROUND_MAX_CONCURRENT, at least 1. */
   BACKGROUND_MAX_PER_USER: count("executions per user").min(1, { message: "must be at least 1" }).optional(),
+  /** Whether this process's worker fires the cron schedules (the purge, every 10 minutes): off on a worker
+   * that should only run executions, and in the test suites, whose counts the purge would change. */
+  BACKGROUND_SCHEDULES: booleanFlag.default(true),
   /** How long a background execution's lease lasts without a heartbeat: the dead-worker detection time. */
   BACKGROUND_LEASE_SECONDS: z.coerce
     .number({ message: "must be a number of seconds" })

@@ -17,7 +17,8 @@ import { WorkerHost } from "@/lib/worker/host";
 import { type FreshDatabase, freshDatabase, waitFor } from "./support/fresh-database";
 
 const quiet = { info: () => {}, error: () => {} };
-const fast = { leaseMs: 2_000, pollMs: 50, progressMs: 30 };
+// Schedules on: the suite turns them off everywhere else (tests/support/setup-env.ts).
+const fast = { leaseMs: 2_000, pollMs: 50, progressMs: 30, schedules: true };
 
 const tick = defineChain<{ label: string }>({
   name: "test.schedule.tick",

@@ -38,7 +38,7 @@ export interface ExecutionsConsumerOptions {
    * database, in case its notification was lost (default 5 s). Aborts arrive by NOTIFY at once.
    */
   abortPollMs?: number;
-  /** Fire the cron schedules declared in this process (default true). */
+  /** Fire the cron schedules declared in this process (default BACKGROUND_SCHEDULES, on). */
   schedules?: boolean;
 }
 
@@ -117,7 +117,7 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
         nextSlotSweep = Date.now() + SLOT_SWEEP_MS;
         await freeLeakedSlots(db);
       }
-      if (options.schedules === false) return;
+      if (!(options.schedules ?? env.BACKGROUND_SCHEDULES)) return;
       const now = new Date();
       for (const schedule of registeredSchedules()) {
         if (now.getTime() < (dueAt.get(schedule.name) ?? 0)) continue;

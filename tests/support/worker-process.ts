@@ -27,6 +27,8 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
       NODE_EXTRA_CA_CERTS: path.join(root, "e2e/support/certs/ca.crt"),
+      // As in the test process (tests/support/setup-env.ts): no purge landing in a test's counts.
+      BACKGROUND_SCHEDULES: "false",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
