@@ -2,6 +2,7 @@ import "server-only";
 import http2 from "node:http2";
 import https from "node:https";
 import { isIP } from "node:net";
+import type { Readable } from "node:stream";
 import tls from "node:tls";
 import { HttpsProxyAgent } from "https-proxy-agent";
 import { requestTarget } from "./allow-list";
@@ -24,7 +25,9 @@ const MAX_ANSWER_CHARS = 4096;
  */
 export class PushTransport {
   /** Per origin: its HTTP/2 session, or null when the service does not speak HTTP/2. */
-  private readonly sessions = new Map<string, Promise<http2.ClientHttp2Session | null>>();
+  private readonly sessions = new Map<string, http2.ClientHttp2Session | null>();
+  /** Per origin: the connection being made (concurrent sends wait for the same one). */
+  private readonly connecting = new Map<string, Promise<http2.ClientHttp2Session | null>>();
   private readonly streamsOpen = new Map<http2.ClientHttp2Session, number>();
   private readonly agents = new Map<string, https.Agent>();
 
@@ -34,57 +37,55 @@ export class PushTransport {
 
   async post(url: URL, headers: Record<string, string>, body: Buffer): Promise<PushResponse> {
     for (let attempt = 1; !this.options.proxy; attempt++) {
-      let session = await this.session(url.origin, url);
-      if (session && (session.closed || session.destroyed)) {
-        this.forget(url.origin, session);
-        session = await this.session(url.origin, url);
-      }
+      const session = await this.session(url);
       if (!session) break;
       try {
         return await this.postHttp2(session, url, headers, body);
       } catch (error) {
         // Not processed by the service (RFC 9113 §8.7): a refused stream, or one on a connection that is
-        // going away. Safe to send again at once, on a new connection if this one is closing.
+        // going away. Safe to send again at once (on a new connection if this one is closing).
         if (attempt > 1 || !notProcessed(error)) throw error;
-        if (
-          session.closed ||
-          session.destroyed ||
-          (error as { code?: string }).code !== "ERR_HTTP2_STREAM_ERROR"
-        )
-          this.forget(url.origin, session);
       }
     }
     return postHttp1(url, headers, body, this.agent(url.origin), this.options.timeoutMs);
   }
 
   close(): void {
-    for (const pending of this.sessions.values()) {
-      pending.then((session) => session?.destroy()).catch(() => {});
-    }
+    for (const session of this.sessions.values()) session?.destroy();
     this.sessions.clear();
+    for (const pending of this.connecting.values())
+      pending.then(
+        (session) => session?.destroy(),
+        () => {},
+      );
+    this.connecting.clear();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
 
-  private session(origin: string, url: URL): Promise<http2.ClientHttp2Session | null> {
-    let pending = this.sessions.get(origin);
+  /** The origin's open session (null: HTTP/1.1), connecting when there is none; a failed connection is
+   * not remembered, so the next send tries again. */
+  private session(url: URL): Promise<http2.ClientHttp2Session | null> {
+    const origin = url.origin;
+    const known = this.sessions.get(origin);
+    if (known === null || (known && !known.closed && !known.destroyed)) return Promise.resolve(known);
+    this.sessions.delete(origin);
+    let pending = this.connecting.get(origin);
     if (!pending) {
-      pending = this.connect(url);
-      this.sessions.set(origin, pending);
-      // A failed connection is not remembered: the next send tries again.
-      const settled = pending;
-      settled.catch(() => {
-        if (this.sessions.get(origin) === settled) this.sessions.delete(origin);
-      });
+      pending = this.connect(url).then(
+        (session) => {
+          this.connecting.delete(origin);
+          this.sessions.set(origin, session);
+          return session;
+        },
+        (error: unknown) => {
+          this.connecting.delete(origin);
+          throw error;
+        },
+      );
+      this.connecting.set(origin, pending);
     }
     return pending;
-  }
-
-  private forget(origin: string, session: http2.ClientHttp2Session) {
-    const current = this.sessions.get(origin);
-    current?.then((known) => {
-      if (known === session && this.sessions.get(origin) === current) this.sessions.delete(origin);
-    });
   }
 
   /** TLS with ALPN offering h2 and http/1.1; the service's choice decides the protocol for this origin. */
@@ -120,12 +121,10 @@ export class PushTransport {
         session.once("remoteSettings", () => {
           clearTimeout(timer);
           session.removeListener("error", fail);
-          // A broken connection fails its open streams (each reports its own error); the session is dropped
-          // and the next send connects again.
+          // A broken connection fails its open streams (each reports its own error); a closing one is
+          // replaced at the next send (session() checks `closed`).
           session.on("error", () => {});
-          const drop = () => this.forget(url.origin, session);
-          session.once("close", drop);
-          session.once("goaway", drop);
+          session.once("goaway", () => session.close());
           session.unref();
           resolve(session);
         });
@@ -158,14 +157,12 @@ export class PushTransport {
           ...Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
         });
       } catch (error) {
-        this.forget(url.origin, session);
         reject(error);
         return;
       }
       this.hold(session, 1);
       let statusCode = 0;
       let answerHeaders: PushResponse["headers"] = {};
-      let text = "";
       let settled = false;
       const settle = (outcome: () => void) => {
         if (settled) return;
@@ -180,11 +177,7 @@ export class PushTransport {
         statusCode = Number(received[":status"] ?? 0);
         answerHeaders = received;
       });
-      stream.setEncoding("utf8");
-      stream.on("data", (chunk: string) => {
-        if (text.length < MAX_ANSWER_CHARS) text += chunk;
-      });
-      stream.on("end", () => settle(() => resolve({ statusCode, headers: answerHeaders, body: text })));
+      readAnswer(stream, (text) => settle(() => resolve({ statusCode, headers: answerHeaders, body: text })));
       stream.on("error", (error) => settle(() => reject(Object.assign(error, { rstCode: stream.rstCode }))));
       stream.on("close", () => {
         this.hold(session, -1);
@@ -213,6 +206,16 @@ export class PushTransport {
   }
 }
 
+/** Reads an answer's body as text, keeping at most MAX_ANSWER_CHARS; `done` gets it at its end. */
+function readAnswer(answer: Readable, done: (text: string) => void) {
+  let text = "";
+  answer.setEncoding("utf8");
+  answer.on("data", (chunk: string) => {
+    if (text.length < MAX_ANSWER_CHARS) text += chunk;
+  });
+  answer.on("end", () => done(text));
+}
+
 /** A send the service never processed: refused, or cut off by the connection going away. */
 function notProcessed(error: unknown): boolean {
   const { code, rstCode } = error as { code?: string; rstCode?: number };
@@ -235,12 +238,7 @@ function postHttp1(
     const request = https.request(
       { ...requestTarget(url), method: "POST", headers, agent, timeout: timeoutMs },
       (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          if (text.length < MAX_ANSWER_CHARS) text += chunk;
-        });
-        response.on("end", () =>
+        readAnswer(response, (text) =>
           resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body: text }),
         );
         response.on("error", reject);
