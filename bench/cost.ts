@@ -7,7 +7,7 @@ import postgres from "postgres";
 const TICKS_PER_SECOND = 100;
 
 /** CPU milliseconds used so far by each backend serving `database`, by pid. */
-function backendCpu(database: string): Map<number, number> {
+export function backendCpu(database: string): Map<number, number> {
   const cpu = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -24,6 +24,13 @@ function backendCpu(database: string): Map<number, number> {
     }
   }
   return cpu;
+}
+
+/** CPU milliseconds `database`'s backends used since `before` (a backendCpu() reading). */
+export function backendCpuSince(database: string, before: Map<number, number>): number {
+  let ms = 0;
+  for (const [pid, used] of backendCpu(database)) ms += used - (before.get(pid) ?? 0);
+  return ms;
 }
 
 async function commits(url: string, database: string): Promise<number> {
@@ -55,9 +62,7 @@ export async function startCost(url: string) {
   return {
     sample() {
       const used = process.cpuUsage(process0);
-      let backendMs = 0;
-      for (const [pid, ms] of backendCpu(database)) backendMs += ms - (backends0.get(pid) ?? 0);
-      cpuMs = (used.user + used.system) / 1000 + backendMs;
+      cpuMs = (used.user + used.system) / 1000 + backendCpuSince(database, backends0);
     },
     async finish(jobs: number): Promise<Cost> {
       // A backend that is still open may hold up to a second of counts: wait for the exits to land.

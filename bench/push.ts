@@ -8,6 +8,7 @@ import { getVapidKeys } from "@/lib/push/credentials";
 import { sendPushNotification } from "@/lib/push/send";
 import { pushSenderConsumer } from "@/lib/push/sender";
 import { WorkerHost } from "@/lib/worker/host";
+import { backendCpu, backendCpuSince } from "./cost";
 import {
   forEachLimit,
   percentile,
@@ -185,7 +186,12 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     await control("/reset", {});
 
     // (1a) Fan-out through our queue and sender: n notifications enqueued by 16 concurrent callers.
-    const cpu0 = { bench: process.cpuUsage(), double: (await control<DoubleStats>("/stats")).cpuMs };
+    const database = new URL(options.databaseUrl).pathname.slice(1);
+    const cpu0 = {
+      bench: process.cpuUsage(),
+      double: (await control<DoubleStats>("/stats")).cpuMs,
+      postgres: backendCpu(database),
+    };
     const t0 = preciseNow();
     const mark0 = process.hrtime.bigint() / 1000n;
     const xacts = async () =>
@@ -212,12 +218,13 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     await enqueueing;
     const oursSeconds = ((ours.lastAt ?? Number.NaN) - t0) / 1000;
     const benchCpu = process.cpuUsage(cpu0.bench);
+    const postgresCpuMs = backendCpuSince(database, cpu0.postgres);
     if (process.env.BENCH_MARK) {
       console.log(`\nfan-out window (µs, monotonic): ${mark0} ${process.hrtime.bigint() / 1000n}`);
       await sleep(600); // pg_stat_database is updated at most every 500 ms
       console.log(`transactions in the window: ${(await xacts()) - x0}`);
     }
-    const cpuNote = `CPU used: app+sender process ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s, push double ${((ours.cpuMs - cpu0.double) / 1000).toFixed(1)} s`;
+    const cpuNote = `CPU used: app+sender process ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s, push double ${((ours.cpuMs - cpu0.double) / 1000).toFixed(1)} s, PostgreSQL backends ${(postgresCpuMs / 1000).toFixed(1)} s`;
     await waitForIdle(db);
     const [sent] = await queryRows<{ sent: number; other: number }>(
       db,

@@ -47,8 +47,13 @@ export class Batcher<Item, Result> {
         );
       })
       .finally(() => {
-        this.inFlight -= 1;
-        this.flush();
+        // The callers just answered usually call again at once, a few awaits later: the slot is given back
+        // only after those microtasks ran, so their items join the next statement instead of the first of
+        // them going alone (16 callers made groups of 1 and 16 by turns before).
+        setImmediate(() => {
+          this.inFlight -= 1;
+          this.flush();
+        });
       });
   }
 }
