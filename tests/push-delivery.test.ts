@@ -184,6 +184,27 @@ describe("sendPushNotification → sender → push service", () => {
     expect(double.openConnections).toBe(1);
   });
 
+  it("closes its connections to push services when its host stops, and opens one again when started", async () => {
+    await subscribeDevice();
+    await sendPushNotification({ userName: "bo", title: "Before stopping", targetUrl: "/" });
+    await double.waitForMessages(1, { timeoutMs: 5_000 });
+    expect(double.openConnections).toBe(1);
+    await host.stop(2_000);
+    await waitFor(
+      async () => double.openConnections,
+      (open) => open === 0,
+    );
+    host = new WorkerHost(getDatabase(), "worker", quiet).register(pushSenderConsumer({ pollMs: 100 }));
+    await host.start();
+    await sendPushNotification({ userName: "bo", title: "After starting again", targetUrl: "/" });
+    const received = await double.waitForMessages(2, { timeoutMs: 5_000 });
+    expect(received.map((message) => JSON.parse(message.payload).notification.title)).toEqual([
+      "Before stopping",
+      "After starting again",
+    ]);
+    expect(double.openConnections).toBe(1);
+  });
+
   it("keeps to a push service's stream limit: sends beyond it wait their turn, none refused", async () => {
     const strict = await PushDouble.start({ port: 4543, maxConcurrentStreams: 2 });
     const transport = new PushTransport({ proxy: undefined, maxSockets: 4, timeoutMs: 5_000 });

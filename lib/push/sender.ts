@@ -381,6 +381,9 @@ export function pushSenderConsumer(
             where lease_owner = ${workerId} and status = 'sending' and id = any(${intArray(keys)})`,
       );
     },
+    // Connections to push services are closed with the host (they would otherwise stay open, unref'd, until
+    // the process exits); a host started again opens new ones at its first send.
+    stopped: () => sender.close(),
     async recoverExpired(db) {
       await db.execute(sql`
         update push_messages set status = 'failed', lease_owner = null, lease_expires_at = null,

@@ -40,4 +40,6 @@ export interface Consumer<Job> {
   listens?: { channel: string; onNotify(payload: string): void }[];
   /** Periodic housekeeping, such as ending jobs whose worker died. */
   recoverExpired?(db: Database): Promise<void>;
+  /** Called when its host stops, after the last job: close what the consumer keeps open (connections). */
+  stopped?(): void;
 }

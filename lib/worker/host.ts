@@ -202,6 +202,7 @@ class ConsumerRunner<Job> {
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await Promise.all(this.unlisteners.splice(0).map((unlisten) => unlisten().catch(() => {})));
+    this.consumer.stopped?.();
   }
 }
 
