@@ -218,7 +218,9 @@ export function sentRecorder() {
         for (const entry of batch) {
           const byWorker = groups.get(entry.db) ?? new Map<string, Entry[]>();
           groups.set(entry.db, byWorker);
-          byWorker.set(entry.workerId, [...(byWorker.get(entry.workerId) ?? []), entry]);
+          const entries = byWorker.get(entry.workerId);
+          if (entries) entries.push(entry);
+          else byWorker.set(entry.workerId, [entry]);
         }
         for (const [db, byWorker] of groups) {
           for (const [workerId, entries] of byWorker) {
