@@ -10,7 +10,15 @@ import { createDatabase, queryRows } from "@/db/client";
 import { defineChain, executionsConsumer, runInBackground } from "@/lib/chains";
 import { WorkerHost } from "@/lib/worker/host";
 import { type Cost, startCost } from "./cost";
-import { forEachLimit, percentile, type Row, sleep, startWorkerProcesses, stopProcess } from "./support";
+import {
+  forEachLimit,
+  percentile,
+  type Row,
+  sleep,
+  startWorkerProcesses,
+  stopProcess,
+  stopWorkers,
+} from "./support";
 
 export interface ChainBenchOptions {
   databaseUrl: string;
@@ -365,7 +373,8 @@ async function drainByWorkerProcesses(databaseUrl: string, processes: number, co
                  count(*) filter (where status <> 'SUCCESS' or attempt <> 1)::int as other
           from executions where chain_name = 'system.wait'`,
     );
-    return { rate: count / seconds, once: row?.once ?? 0, other: row?.other ?? 0 };
+    const split = await stopWorkers(children, "executions");
+    return { rate: count / seconds, once: row?.once ?? 0, other: row?.other ?? 0, split };
   } finally {
     for (const child of children) await stopProcess(child);
     await handle.close();
@@ -396,7 +405,7 @@ async function workerProcessRows(options: ChainBenchOptions): Promise<Row[]> {
       measure: `Chains drain by npm run worker processes, ${options.burst} executions: 2 processes vs 1`,
       ours: `${Math.round(two.rate)} exec/s`,
       baseline: `${Math.round(one.rate)} exec/s`,
-      note: `ratio ${(two.rate / one.rate).toFixed(2)}×; ran exactly once: 2 processes ${two.once}/${options.burst} (${two.other} other), 1 process ${one.once}/${options.burst} (${one.other} other)`,
+      note: `ratio ${(two.rate / one.rate).toFixed(2)}×; ran exactly once: 2 processes ${two.once}/${options.burst} (${two.other} other; run by each process: ${two.split}), 1 process ${one.once}/${options.burst} (${one.other} other)`,
     },
   ];
 }

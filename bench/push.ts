@@ -19,6 +19,7 @@ import {
   startProcess,
   startWorkerProcesses,
   stopProcess,
+  stopWorkers,
 } from "./support";
 
 export const PUSH_DOUBLE_PORT = 4300;
@@ -116,7 +117,9 @@ async function drainWithWorkerProcesses(db: Db, databaseUrl: string, processes: 
       sql`select count(*) filter (where status = 'sent')::int as sent,
                  count(*) filter (where status <> 'sent')::int as other from push_messages`,
     );
+    const split = await stopWorkers(children, "push-sender");
     return {
+      split,
       rate: stats.delivered / (((stats.lastAt ?? Number.NaN) - t0) / 1000),
       delivered: after.delivered,
       duplicates: after.duplicates,
@@ -316,7 +319,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
         measure: `Push drain by npm run worker processes, ${expected} queued: 2 processes vs 1`,
         ours: `${Math.round(two.rate)} msg/s`,
         baseline: `${Math.round(one.rate)} msg/s`,
-        note: `ratio ${(two.rate / one.rate).toFixed(2)}×; 2 processes: ${two.delivered} delivered, ${two.duplicates} duplicates, rows ${two.sent} sent / ${two.other} not; 1 process: ${one.delivered} delivered, ${one.duplicates} duplicates`,
+        note: `ratio ${(two.rate / one.rate).toFixed(2)}×; 2 processes: ${two.delivered} delivered (sent by each process: ${two.split}), ${two.duplicates} duplicates, rows ${two.sent} sent / ${two.other} not; 1 process: ${one.delivered} delivered, ${one.duplicates} duplicates`,
       });
       host = new WorkerHost(worker, "worker", { info: () => {}, error: console.error }).register(
         pushSenderConsumer({ concurrency: options.senderConcurrency, pollMs: 1_000 }),

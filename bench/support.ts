@@ -60,6 +60,9 @@ export function percentile(values: number[], p: number): number {
   );
 }
 
+/** The last 20,000 characters each started child wrote (stdout and stderr). */
+const outputs = new WeakMap<ChildProcess, () => string>();
+
 /** Starts a child process and resolves once a line of its output matches `ready`. */
 export async function startProcess(
   label: string,
@@ -69,6 +72,7 @@ export async function startProcess(
 ): Promise<ChildProcess> {
   const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
+  outputs.set(child, () => output);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => fail(new Error(`${label} did not start within ${timeoutMs} ms`)),
@@ -93,13 +97,14 @@ export async function startProcess(
 }
 
 /** Stops a child started by startProcess, and its children (`npm start` spawns `next start`). */
-export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child?.pid || child.exitCode !== null) return;
+export async function stopProcess(child: ChildProcess | undefined): Promise<string> {
+  const output = () => (child ? (outputs.get(child)?.() ?? "") : "");
+  if (!child?.pid || child.exitCode !== null) return output();
   const exited = new Promise((resolve) => child.once("exit", resolve));
   try {
     process.kill(-child.pid, "SIGTERM");
   } catch {
-    return;
+    return output();
   }
   const timer = setTimeout(() => {
     try {
@@ -108,6 +113,21 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   }, 5_000);
   await exited;
   clearTimeout(timer);
+  return output();
+}
+
+/** Stops `npm run worker` processes; how many jobs of `consumer` each reports it processed ("2480 + 2520"). */
+export async function stopWorkers(children: ChildProcess[], consumer: string): Promise<string> {
+  const counts: string[] = [];
+  for (const child of children) counts.push(String(processedBy(await stopProcess(child), consumer) ?? "?"));
+  return counts.join(" + ");
+}
+
+/** How many jobs of `consumer` a stopped `npm run worker` reports it processed (its last log line). */
+function processedBy(output: string, consumer: string): number | null {
+  const line = /\[worker\] stopped \((.*)\)/.exec(output)?.[1] ?? "";
+  const match = new RegExp(`(?:^|; )${consumer} (\\d+) processed`).exec(line);
+  return match ? Number(match[1]) : null;
 }
 
 /** Runs `task` over `items` with at most `limit` in flight. */

@@ -62,6 +62,9 @@ describe("npm run worker", () => {
     worker.child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(worker.output()).toContain("[worker] stopped");
+    // What it did, per consumer (nothing was queued here).
+    expect(worker.output()).toMatch(/\[worker\] stopped \(.*executions 0 processed, 0 failed/);
+    expect(worker.output()).toMatch(/\[worker\] stopped \(.*push-sender 0 processed, 0 failed/);
     expect((await listLiveWorkers(handle.db)).map((w) => w.id)).not.toContain(mine);
   });
 

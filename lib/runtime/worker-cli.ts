@@ -22,7 +22,13 @@ async function main() {
     console.log(`[worker] ${signal}: finishing running jobs`);
     await host.stop(10_000);
     await getDatabase().close();
-    console.log("[worker] stopped");
+    // What this process did, per consumer: an operator (or the bench) can see how the work was shared.
+    const done = host
+      .status()
+      .consumers.map(
+        (consumer) => `${consumer.name} ${consumer.processed} processed, ${consumer.failed} failed`,
+      );
+    console.log(`[worker] stopped (${done.join("; ")})`);
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
