@@ -46,6 +46,16 @@ const noopChain = defineChain<{ n: number }>({
   title: "Bench no-op",
   steps: [{ name: "Run", run() {} }],
 });
+/** The same with three steps: two checkpoints (state and step saved) before the final update. */
+const threeStepChain = defineChain<{ n: number }>({
+  name: "bench.three-steps",
+  title: "Bench three steps",
+  steps: [
+    { name: "One", run() {} },
+    { name: "Two", run() {} },
+    { name: "Three", run() {} },
+  ],
+});
 /** Concurrent callers enqueueing the burst, for every queue alike. */
 const ENQUEUERS = 16;
 
@@ -79,84 +89,88 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-const ours: QueueUnderTest = {
-  label: "ours",
-  async start(_run, options) {
-    const handle = createDatabase({ url: options.databaseUrl, maxConnections: 10 });
-    const enqueuer = createDatabase({ url: options.databaseUrl, maxConnections: 8 });
-    const db = enqueuer.db;
-    await db.execute(sql`delete from executions`);
-    // The previous run's dead rows cleaned away, as autovacuum would between bursts on a live system (pg-boss
-    // starts each run on a fresh queue partition; graphile-worker's jobs table is vacuumed the same way).
-    await db.execute(sql`vacuum analyze executions`);
-    const [bo] = await queryRows<{ id: number }>(db, sql`select id from users where username = 'bo'`);
-    const user = { id: bo!.id, username: "bo" };
-    const host = new WorkerHost(handle, "worker", { info: () => {}, error: console.error }).register(
-      // One user enqueues everything: the per-user limit (half the slots by default) would halve the slots.
-      executionsConsumer({
-        maxConcurrent: options.slots,
-        maxPerUser: options.slots,
-        concurrency: options.slots,
-        pollMs: 1_000,
-        // The app's own cron schedules (the purge, every 10 minutes) are not part of the measurement: fired
-        // here, one more execution landed in the count whenever a run spanned a ten-minute mark.
-        schedules: false,
-      }),
-    );
-    await host.start();
-    let enqueued = 0;
-    return {
-      async enqueue() {
-        await runInBackground(noopChain, { n: enqueued++ }, { user, db });
-      },
-      async finished() {
-        // Cheap while it runs (the waiting and running ones, from their partial index); the outcome is
-        // checked once all are done.
-        const [row] = await queryRows<{ open: number }>(
-          db,
-          sql`select count(*)::int as open from executions
-              where status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING') and chain_name = ${noopChain.name}`,
-        );
-        if ((row?.open ?? 0) > 0) return enqueued - (row?.open ?? 0);
-        const [outcome] = await queryRows<{ n: number; bad: number }>(
-          db,
-          sql`select count(*) filter (where status = 'SUCCESS')::int as n,
+function oursRunning(chain: typeof noopChain, label: string): QueueUnderTest {
+  return {
+    label,
+    async start(_run, options) {
+      const handle = createDatabase({ url: options.databaseUrl, maxConnections: 10 });
+      const enqueuer = createDatabase({ url: options.databaseUrl, maxConnections: 8 });
+      const db = enqueuer.db;
+      await db.execute(sql`delete from executions`);
+      // The previous run's dead rows cleaned away, as autovacuum would between bursts on a live system (pg-boss
+      // starts each run on a fresh queue partition; graphile-worker's jobs table is vacuumed the same way).
+      await db.execute(sql`vacuum analyze executions`);
+      const [bo] = await queryRows<{ id: number }>(db, sql`select id from users where username = 'bo'`);
+      const user = { id: bo!.id, username: "bo" };
+      const host = new WorkerHost(handle, "worker", { info: () => {}, error: console.error }).register(
+        // One user enqueues everything: the per-user limit (half the slots by default) would halve the slots.
+        executionsConsumer({
+          maxConcurrent: options.slots,
+          maxPerUser: options.slots,
+          concurrency: options.slots,
+          pollMs: 1_000,
+          // The app's own cron schedules (the purge, every 10 minutes) are not part of the measurement: fired
+          // here, one more execution landed in the count whenever a run spanned a ten-minute mark.
+          schedules: false,
+        }),
+      );
+      await host.start();
+      let enqueued = 0;
+      return {
+        async enqueue() {
+          await runInBackground(chain, { n: enqueued++ }, { user, db });
+        },
+        async finished() {
+          // Cheap while it runs (the waiting and running ones, from their partial index); the outcome is
+          // checked once all are done.
+          const [row] = await queryRows<{ open: number }>(
+            db,
+            sql`select count(*)::int as open from executions
+              where status in ('ENQUEUED', 'SCHEDULED', 'EXECUTING') and chain_name = ${chain.name}`,
+          );
+          if ((row?.open ?? 0) > 0) return enqueued - (row?.open ?? 0);
+          const [outcome] = await queryRows<{ n: number; bad: number }>(
+            db,
+            sql`select count(*) filter (where status = 'SUCCESS')::int as n,
                      count(*) filter (where status in ('FAILED', 'ABORTED'))::int as bad
-              from executions where chain_name = ${noopChain.name}`,
-        );
-        if (outcome?.bad) throw new Error(`${outcome.bad} executions did not succeed`);
-        return outcome?.n ?? 0;
-      },
-      async waits() {
-        const rows = await queryRows<{ ms: number }>(
-          db,
-          sql`select extract(epoch from (started_at - created_at)) * 1000 as ms from executions
-              where chain_name = ${noopChain.name}`,
-        );
-        return rows.map((row) => Number(row.ms));
-      },
-      async describe() {
-        const rows = await queryRows<{ status: string; n: number }>(
-          db,
-          sql`select chain_name || ' ' || status::text as status, count(*)::int as n from executions group by 1
+              from executions where chain_name = ${chain.name}`,
+          );
+          if (outcome?.bad) throw new Error(`${outcome.bad} executions did not succeed`);
+          return outcome?.n ?? 0;
+        },
+        async waits() {
+          const rows = await queryRows<{ ms: number }>(
+            db,
+            sql`select extract(epoch from (started_at - created_at)) * 1000 as ms from executions
+              where chain_name = ${chain.name}`,
+          );
+          return rows.map((row) => Number(row.ms));
+        },
+        async describe() {
+          const rows = await queryRows<{ status: string; n: number }>(
+            db,
+            sql`select chain_name || ' ' || status::text as status, count(*)::int as n from executions group by 1
               union all select 'slots held', count(*)::int from execution_slots where execution_id is not null`,
-        );
-        const sessions = await queryRows<{ state: string; wait: string | null; query: string }>(
-          db,
-          sql`select coalesce(state, '') as state, wait_event_type || ':' || wait_event as wait,
+          );
+          const sessions = await queryRows<{ state: string; wait: string | null; query: string }>(
+            db,
+            sql`select coalesce(state, '') as state, wait_event_type || ':' || wait_event as wait,
                      left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 100) as query
               from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
-        );
-        return `${rows.map((row) => `${row.status} ${row.n}`).join(", ")}; host ${JSON.stringify(host.status().consumers)}; sessions ${JSON.stringify(sessions)}`;
-      },
-      async stop() {
-        await host.stop(1_000);
-        await handle.close();
-        await enqueuer.close();
-      },
-    };
-  },
-};
+          );
+          return `${rows.map((row) => `${row.status} ${row.n}`).join(", ")}; host ${JSON.stringify(host.status().consumers)}; sessions ${JSON.stringify(sessions)}`;
+        },
+        async stop() {
+          await host.stop(1_000);
+          await handle.close();
+          await enqueuer.close();
+        },
+      };
+    },
+  };
+}
+
+const ours = oursRunning(noopChain, "ours");
 
 /**
  * pg-boss 10 (the newest that runs on Node 20) at its fastest: polling every 0.5 s (its minimum), a fetch
@@ -410,8 +424,26 @@ async function workerProcessRows(options: ChainBenchOptions): Promise<Row[]> {
   ];
 }
 
+/** Ours with a three-step chain at the trivial chain's best slot count: what the checkpoints cost. */
+async function stepsRow(options: ChainBenchOptions, trivial: Figures & { slots: number }): Promise<Row> {
+  const steps = await measure(
+    oursRunning(threeStepChain, "ours, 3 steps"),
+    { ...options, slots: trivial.slots },
+    {
+      singles: false,
+    },
+  );
+  return {
+    measure: `Chains, a 3-step chain (a checkpoint after each step but the last), ${options.burst} at once, ${trivial.slots} slots`,
+    ours: `${Math.round(steps.perSecond)} exec/s`,
+    baseline: `1 step ${Math.round(trivial.perSecond)} exec/s`,
+    note: `${perExecution(steps.cost)} (1 step: ${perExecution(trivial.cost)})`,
+  };
+}
+
 export async function benchChains(options: ChainBenchOptions): Promise<Row[]> {
   const a = await atBest(ours, options);
+  const stepRows = [await stepsRow(options, a)];
   if (!options.baselines) {
     return [
       ...(await workerProcessRows(options)),
@@ -421,6 +453,7 @@ export async function benchChains(options: ChainBenchOptions): Promise<Row[]> {
         baseline: "—",
         note: `${perExecution(a.cost)}; wait-to-start p50 ${a.p50.toFixed(1)} ms`,
       },
+      ...stepRows,
     ];
   }
   const b = await atBest(pgBoss, options);
@@ -447,5 +480,6 @@ export async function benchChains(options: ChainBenchOptions): Promise<Row[]> {
       baseline: `pg-boss ${perExecution(b.cost)}; graphile-worker ${perExecution(c.cost)}`,
       note: "target ≤ 2 commits and ≤ 1 ms CPU",
     },
+    ...stepRows,
   ];
 }
