@@ -191,11 +191,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
 
     // (1a) Fan-out through our queue and sender: n notifications enqueued by 16 concurrent callers.
     const database = new URL(options.databaseUrl).pathname.slice(1);
-    const cpu0 = {
-      bench: process.cpuUsage(),
-      double: (await control<DoubleStats>("/stats")).cpuMs,
-      postgres: backendCpu(database),
-    };
+    const cpu0 = await cpuMark(database);
     const t0 = preciseNow();
     const mark0 = process.hrtime.bigint() / 1000n;
     const xacts = async () =>
@@ -221,18 +217,12 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     const ours = await waitForDelivered(n, 600_000);
     await enqueueing;
     const oursSeconds = ((ours.lastAt ?? Number.NaN) - t0) / 1000;
-    const benchCpu = process.cpuUsage(cpu0.bench);
-    const postgresCpuMs = backendCpuSince(database, cpu0.postgres);
+    const oursCpu = cpuSince(cpu0, database, ours.cpuMs);
     if (process.env.BENCH_MARK) {
       console.log(`\nfan-out window (µs, monotonic): ${mark0} ${process.hrtime.bigint() / 1000n}`);
       await sleep(600); // pg_stat_database is updated at most every 500 ms
       console.log(`transactions in the window: ${(await xacts()) - x0}`);
     }
-    const oursCpu = {
-      app: (benchCpu.user + benchCpu.system) / 1000,
-      double: ours.cpuMs - cpu0.double,
-      postgres: postgresCpuMs,
-    };
     const cpuNote = `CPU used: app+sender process ${(oursCpu.app / 1000).toFixed(1)} s, push double ${(oursCpu.double / 1000).toFixed(1)} s, PostgreSQL backends ${(oursCpu.postgres / 1000).toFixed(1)} s`;
     await waitForIdle(db);
     const [sent] = await queryRows<{ sent: number; other: number }>(
@@ -285,11 +275,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     );
     await control("/reset", {});
     const vapidDetails = { subject: "mailto:bench@example.com", ...keys };
-    const loopCpu0 = {
-      bench: process.cpuUsage(),
-      double: (await control<DoubleStats>("/stats")).cpuMs,
-      postgres: backendCpu(database),
-    };
+    const loopCpu0 = await cpuMark(database);
     const b0 = preciseNow();
     for (const message of messages) {
       await webpush.sendNotification(
@@ -300,12 +286,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     }
     const baselineSeconds = (preciseNow() - b0) / 1000;
     const baseline = await waitForDelivered(messages.length, 10_000);
-    const loopBenchCpu = process.cpuUsage(loopCpu0.bench);
-    const loopCpu = {
-      app: (loopBenchCpu.user + loopBenchCpu.system) / 1000,
-      double: baseline.cpuMs - loopCpu0.double,
-      postgres: backendCpuSince(database, loopCpu0.postgres),
-    };
+    const loopCpu = cpuSince(loopCpu0, database, baseline.cpuMs);
 
     // (3) Scale-out: `npm run worker` processes draining the same queue, one and then two.
     const workerRows: Row[] = [];
@@ -367,7 +348,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     const floorPerCore = 1e6 / encryptUs;
 
     const oursRate = n / oursSeconds;
-    const appCpuUs = (benchCpu.user + benchCpu.system) / n;
+    const appCpuUs = (oursCpu.app * 1000) / n;
     const baselineRate = messages.length / baselineSeconds;
     const enqueueRate = n / ((enqueuedAt - t0) / 1000);
     return [
@@ -425,10 +406,30 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
   }
 }
 
+/** CPU milliseconds used by the bench (app) process, the push double and the database's backends. */
 interface CpuUse {
   app: number;
   double: number;
   postgres: number;
+}
+
+/** Where each process's CPU counter stands now. */
+async function cpuMark(database: string) {
+  return {
+    app: process.cpuUsage(),
+    double: (await control<DoubleStats>("/stats")).cpuMs,
+    postgres: backendCpu(database),
+  };
+}
+
+/** What each process used since `mark`; `doubleCpuMs`: the double's counter now (from its last /stats). */
+function cpuSince(mark: Awaited<ReturnType<typeof cpuMark>>, database: string, doubleCpuMs: number): CpuUse {
+  const app = process.cpuUsage(mark.app);
+  return {
+    app: (app.user + app.system) / 1000,
+    double: doubleCpuMs - mark.double,
+    postgres: backendCpuSince(database, mark.postgres),
+  };
 }
 
 /**

@@ -4,8 +4,13 @@ import { Batcher, batcherPerHandle } from "@/db/batch";
 import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Database, queryRows } from "@/db/client";
 import { freeHeldSlots } from "./execution-slots";
-import { heldBy, type Lease } from "./held";
-import { type PendingProgress, progressColumns } from "./record-progress";
+import { heldBy, heldByInput, type Lease } from "./held";
+import {
+  type PendingProgress,
+  pendingInputColumns,
+  progressColumns,
+  progressColumnsFromInput,
+} from "./record-progress";
 import { tellWatchersOf } from "./tell-watchers";
 
 export type Ending =
@@ -119,18 +124,13 @@ async function finishSuccesses(db: Database, successes: Success[]): Promise<unde
     db,
     sql`with input as (
           select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as i(
-            id int, slot int, worker_id text, attempt int, state jsonb, limited boolean, sofar int, totalwork int,
-            message text, "stepName" text, "stepSequence" int)),
+            id int, slot int, worker_id text, attempt int, state jsonb, limited boolean, ${pendingInputColumns})),
         ended as (
           update executions e
           set status = (case when e.abort_requested then 'ABORTED' else 'SUCCESS' end)::execution_status,
-              error = null, state = i.state,
-              sofar = coalesce(i.sofar, e.sofar), totalwork = coalesce(i.totalwork, e.totalwork),
-              status_message = coalesce(i.message, e.status_message),
-              step_name = coalesce(i."stepName", e.step_name),
-              step_sequence = coalesce(i."stepSequence", e.step_sequence), ${end}
+              error = null, state = i.state, ${progressColumnsFromInput}, ${end}
           from input i
-          where e.id = i.id and e.lease_owner = i.worker_id and e.attempt = i.attempt and e.status = 'EXECUTING'
+          where ${heldByInput}
           returning e.id),
         freed as (${freeHeldSlots(sql`select i.slot, i.id from input i where i.id in (select id from ended)`)}),
         woken as (${wakeOthers(first.lease.workerId, sql`exists (select 1 from input where limited)`, Math.min(...successes.map((s) => s.appLimit)))}),

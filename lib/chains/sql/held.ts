@@ -13,3 +13,7 @@ export interface Lease {
  */
 export const heldBy = (lease: Lease) =>
   sql`id = ${lease.id} and lease_owner = ${lease.workerId} and attempt = ${lease.attempt} and status = 'EXECUTING'`;
+
+/** The same for a statement over many leases: row `e` of executions is held by input row `i`'s lease. */
+export const heldByInput = sql`e.id = i.id and e.lease_owner = i.worker_id and e.attempt = i.attempt
+  and e.status = 'EXECUTING'`;

@@ -2,7 +2,7 @@ import "server-only";
 import { sql } from "drizzle-orm";
 import { Batcher, batcherPerHandle } from "@/db/batch";
 import { type Database, intArray, queryRows } from "@/db/client";
-import type { Lease } from "./held";
+import { heldByInput, type Lease } from "./held";
 import { tellWatchersOf } from "./tell-watchers";
 
 export interface PendingProgress {
@@ -19,6 +19,16 @@ export const progressColumns = (pending: PendingProgress) =>
       status_message = coalesce(${pending.message}::text, status_message),
       step_name = coalesce(${pending.stepName}::text, step_name),
       step_sequence = coalesce(${pending.stepSequence}::int, step_sequence)`;
+
+/** A PendingProgress as columns of a jsonb_to_recordset row (named as the object's keys). */
+export const pendingInputColumns = sql.raw(
+  `sofar int, totalwork int, message text, "stepName" text, "stepSequence" int`,
+);
+
+/** progressColumns for a statement over many executions: row `e` takes input row `i`'s pending progress. */
+export const progressColumnsFromInput = sql`sofar = coalesce(i.sofar, e.sofar),
+  totalwork = coalesce(i.totalwork, e.totalwork), status_message = coalesce(i.message, e.status_message),
+  step_name = coalesce(i."stepName", e.step_name), step_sequence = coalesce(i."stepSequence", e.step_sequence)`;
 
 /**
  * Writes a running execution's progress (and, after a completed step, its checkpoint: the state and the
@@ -57,20 +67,16 @@ async function recordProgressWrites(db: Database, writes: ProgressWrite[]): Prom
     db,
     sql`with input as (
           select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as i(
-            id int, worker_id text, attempt int, sofar int, totalwork int, message text, "stepName" text,
-            "stepSequence" int, checkpoint boolean, state text, completed_through int)),
+            id int, worker_id text, attempt int, ${pendingInputColumns}, checkpoint boolean, state text,
+            completed_through int)),
         changed as (
           update executions e
-          set sofar = coalesce(i.sofar, e.sofar), totalwork = coalesce(i.totalwork, e.totalwork),
-              status_message = coalesce(i.message, e.status_message),
-              step_name = coalesce(i."stepName", e.step_name),
-              step_sequence = coalesce(i."stepSequence", e.step_sequence),
+          set ${progressColumnsFromInput},
               state = case when i.checkpoint then i.state::jsonb else e.state end,
               completed_through = case when i.checkpoint then i.completed_through else e.completed_through end,
               updated_at = clock_timestamp()
           from input i
-          where e.id = any(${intArray(rows.map((row) => row.id))}) and e.id = i.id
-            and e.lease_owner = i.worker_id and e.attempt = i.attempt and e.status = 'EXECUTING'
+          where e.id = any(${intArray(rows.map((row) => row.id))}) and ${heldByInput}
           returning e.id, e.abort_requested),
         told as (${tellWatchersOf(sql`changed`)})
         select c.id, c.abort_requested, (select count(*) from told) as told from changed c`,
