@@ -90,13 +90,25 @@ export const executions = pgTable(
     uniqueIndex("executions_active_key_idx")
       .on(table.chainName, table.key)
       .where(sql`${table.key} is not null and ${table.status} in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')`),
-    // The claim's index-only questions at any depth: which chains with limits (or runtime settings) have
-    // waiting work, and which scheduled executions are due.
-    index("executions_waiting_chain_idx")
-      .on(table.chainName)
-      .where(sql`${table.status} in ('ENQUEUED', 'SCHEDULED')`),
+    // The claim's reads of chains with limits, bounded at any depth (claim_executions, migration 0018):
+    // a throttled chain's next waiting executions in its order (as many as it has room for), ...
+    index("executions_chain_ready_idx")
+      .on(table.chainName, table.priority.desc(), table.id)
+      .where(sql`${table.status} in ('ENQUEUED', 'SCHEDULED') and not ${table.serialize}`),
+    // ... a serialized chain's first waiting execution per key (one probe per key, not per execution), ...
+    index("executions_serialized_idx")
+      .on(table.chainName, table.serializeKey, table.id)
+      .where(sql`${table.status} in ('ENQUEUED', 'SCHEDULED') and ${table.serialize}`),
+    // ... and, in a chain limited per user only, each user's next few.
+    index("executions_chain_user_ready_idx")
+      .on(table.chainName, sql`coalesce(${table.userId}, 0)`, table.priority.desc(), table.id)
+      .where(
+        sql`${table.status} in ('ENQUEUED', 'SCHEDULED') and ${table.maxPerUser} is not null and not ${table.serialize}`,
+      ),
+    // Which chains with limits have waiting work (one probe per chain), and the largest maxConcurrent among
+    // a chain's waiting executions (one more).
     index("executions_limited_waiting_idx")
-      .on(table.chainName)
+      .on(table.chainName, table.maxConcurrent)
       .where(
         sql`${table.status} in ('ENQUEUED', 'SCHEDULED') and (${table.serialize} or ${table.maxConcurrent} is not null or ${table.maxPerUser} is not null)`,
       ),
@@ -106,10 +118,19 @@ export const executions = pgTable(
       .where(sql`${table.startedAt} is not null`),
     index("executions_scheduled_idx").on(table.runAt).where(sql`${table.status} = 'SCHEDULED'`),
     index("executions_parent_idx").on(table.parentId),
-    // Fair claiming: the distinct users with waiting work, and each one's next executions (index scans).
+    // Fair claiming: the distinct users with waiting work (a probe per user in each of the two indexes),
+    // and each one's next executions of chains without limits, chain by chain (a probe per chain of the
+    // user), so that work held by a chain's limit or by a runtime setting is never read past.
     index("executions_user_ready_idx")
-      .on(sql`coalesce(${table.userId}, 0)`, table.priority.desc(), table.id)
-      .where(sql`${table.status} = 'ENQUEUED'`),
+      .on(sql`coalesce(${table.userId}, 0)`, table.chainName, table.priority.desc(), table.id)
+      .where(
+        sql`${table.status} = 'ENQUEUED' and not ${table.serialize} and ${table.maxConcurrent} is null and ${table.maxPerUser} is null`,
+      ),
+    index("executions_limited_user_idx")
+      .on(sql`coalesce(${table.userId}, 0)`)
+      .where(
+        sql`${table.status} = 'ENQUEUED' and (${table.serialize} or ${table.maxConcurrent} is not null or ${table.maxPerUser} is not null)`,
+      ),
   ],
 );
 

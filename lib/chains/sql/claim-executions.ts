@@ -57,12 +57,16 @@ export const defaultPerUserLimit = (appLimit: number) => Math.max(1, Math.floor(
  * Fairness: every user's waiting executions are ranked (priority, then age) and the claim takes them
  * round-robin by rank, counting the user's running ones first — each user's first slot, then each user's
  * second, …, and among equals the user whose last execution started longest ago — so one user's backlog
- * cannot keep another user's execution waiting, even with a single slot. Executions of chains without
- * limits are found with index scans only: the distinct users with waiting work (a skip scan over
- * executions_user_ready_idx, one probe per user) and, per user, the next few by priority.
+ * cannot keep another user's execution waiting, even with a single slot.
  *
- * The statement is the PL/pgSQL function `claim_executions` (migration 0016): one round trip, a plan kept
- * per connection, and the locks taken before the claiming statement takes its snapshot.
+ * What a claim reads does not grow with the queue (tests/chains-claim-depth.test.ts): the distinct users
+ * with waiting work (one index probe per user), each held user's next few executions of chains without
+ * limits (one probe per chain of the user), of a throttled chain its next executions in its order, as many
+ * as it has room for, of a serialized chain the first waiting execution of each key (one probe per key).
+ *
+ * The statement is the PL/pgSQL function `claim_executions` (migrations 0016, 0018): one round trip, one
+ * generic plan per statement and connection, and the locks taken before the claiming statement takes its
+ * snapshot.
  */
 export async function claimExecutions(
   db: Executor,

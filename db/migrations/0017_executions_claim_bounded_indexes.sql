@@ -1,0 +1,9 @@
+DROP INDEX "executions_waiting_chain_idx";--> statement-breakpoint
+DROP INDEX "executions_limited_waiting_idx";--> statement-breakpoint
+DROP INDEX "executions_user_ready_idx";--> statement-breakpoint
+CREATE INDEX "executions_chain_ready_idx" ON "executions" USING btree ("chain_name","priority" DESC NULLS LAST,"id") WHERE "executions"."status" in ('ENQUEUED', 'SCHEDULED') and not "executions"."serialize";--> statement-breakpoint
+CREATE INDEX "executions_serialized_idx" ON "executions" USING btree ("chain_name","serialize_key","id") WHERE "executions"."status" in ('ENQUEUED', 'SCHEDULED') and "executions"."serialize";--> statement-breakpoint
+CREATE INDEX "executions_chain_user_ready_idx" ON "executions" USING btree ("chain_name",coalesce("user_id", 0),"priority" DESC NULLS LAST,"id") WHERE "executions"."status" in ('ENQUEUED', 'SCHEDULED') and "executions"."max_per_user" is not null and not "executions"."serialize";--> statement-breakpoint
+CREATE INDEX "executions_limited_user_idx" ON "executions" USING btree (coalesce("user_id", 0)) WHERE "executions"."status" = 'ENQUEUED' and ("executions"."serialize" or "executions"."max_concurrent" is not null or "executions"."max_per_user" is not null);--> statement-breakpoint
+CREATE INDEX "executions_limited_waiting_idx" ON "executions" USING btree ("chain_name","max_concurrent") WHERE "executions"."status" in ('ENQUEUED', 'SCHEDULED') and ("executions"."serialize" or "executions"."max_concurrent" is not null or "executions"."max_per_user" is not null);--> statement-breakpoint
+CREATE INDEX "executions_user_ready_idx" ON "executions" USING btree (coalesce("user_id", 0),"chain_name","priority" DESC NULLS LAST,"id") WHERE "executions"."status" = 'ENQUEUED' and not "executions"."serialize" and "executions"."max_concurrent" is null and "executions"."max_per_user" is null;

@@ -1,0 +1,143 @@
+// The executions claim reads what it needs, not the queue (Q4): with 10 times as many executions waiting,
+// a claim reads about as many rows — for chains without limits, throttled chains (maxConcurrent or a
+// runtime setting), serialized chains and chains limited per user — and still claims what their limits
+// allow. "Rows read" is PostgreSQL's own count for the claim's transaction (pg_stat_xact_user_tables).
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "@/db/client";
+import { type FreshDatabase, freshDatabase } from "./support/fresh-database";
+
+const CHAIN = "test.claim-depth.work";
+const USERS = 20;
+
+interface Shape {
+  maxConcurrent?: number;
+  maxPerUser?: number;
+  /** Serialized: one key for all but the last 10 waiting executions, which have a key each. */
+  serialized?: boolean;
+}
+
+describe("the executions claim at depth", () => {
+  let fresh: FreshDatabase;
+  let client: postgres.Sql;
+  let users: number[] = [];
+
+  beforeAll(async () => {
+    fresh = await freshDatabase("an_chains_claim_depth");
+    client = postgres(fresh.url, { max: 1, onnotice: () => {} });
+    const db = fresh.handle.db;
+    await db.execute(sql`
+      insert into users (username, display_name, password_hash)
+      select 'depth' || g, 'Depth ' || g, 'not-a-hash' from generate_series(1, ${USERS}) g`);
+    users = (
+      await queryRows<{ id: number }>(db, sql`select id from users where username like 'depth%' order by id`)
+    ).map((row) => Number(row.id));
+  });
+  afterAll(async () => {
+    await client?.end();
+    await fresh?.drop();
+  });
+
+  /** `depth` waiting executions of CHAIN, spread over the users, and as many finished ones. */
+  async function fill(depth: number, shape: Shape) {
+    const db = fresh.handle.db;
+    await db.execute(sql`truncate executions cascade`);
+    await db.execute(sql`update execution_slots set execution_id = null, assigned_at = null`);
+    await db.execute(sql`
+      insert into executions (chain_name, user_id, session_id, input, status, created_at, started_at,
+        finished_at, max_concurrent, max_per_user, serialize, serialize_key)
+      select ${CHAIN}, (${`{${users.join(",")}}`}::int[])[1 + g % ${USERS}], 'depth', '{}'::jsonb,
+        (case when g > ${depth} then 'SUCCESS' else 'ENQUEUED' end)::execution_status,
+        now() - interval '1 day' + g * interval '1 millisecond',
+        case when g > ${depth} then now() - interval '1 day' end,
+        case when g > ${depth} then now() - interval '1 day' end,
+        ${shape.maxConcurrent ?? null}::int, ${shape.maxPerUser ?? null}::int, ${Boolean(shape.serialized)},
+        case when ${Boolean(shape.serialized)} then (case when g > ${depth - 10} then 'own' || g else 'shared' end) end
+      from generate_series(1, ${depth * 2}) g`);
+    await db.execute(sql`analyze executions`);
+  }
+
+  /** One claim of `limit`, rolled back: what it claimed and how many rows of executions it read. */
+  async function claim(limit: number) {
+    let result = { ids: [] as number[], keys: [] as (string | null)[], owners: [] as number[], reads: 0 };
+    await client
+      .begin(async (tx) => {
+        const rows = await tx<{ id: number | null; userId: number }[]>`
+          select * from claim_executions('depth-test', ${limit}, 30, 10000, 10000)`;
+        const ids = rows.flatMap((row) => (row.id === null ? [] : [row.id]));
+        const claimed = await tx<{ serialize_key: string | null; user_id: number }[]>`
+          select serialize_key, user_id from executions where id = any(${ids}::int[]) order by id`;
+        const [read] = await tx<{ n: number }[]>`
+          select (seq_tup_read + coalesce(idx_tup_fetch, 0))::int as n
+          from pg_stat_xact_user_tables where relname = 'executions'`;
+        result = {
+          ids,
+          keys: claimed.map((row) => row.serialize_key),
+          owners: claimed.map((row) => row.user_id),
+          reads: read?.n ?? 0,
+        };
+        throw new Error("roll back");
+      })
+      .catch((error: unknown) => {
+        if ((error as Error).message !== "roll back") throw error;
+      });
+    return result;
+  }
+
+  async function atTwoDepths(shape: Shape, setting?: { chain: string; max: number }) {
+    const out = [];
+    for (const depth of [400, 4_000]) {
+      await fill(depth, shape);
+      await fresh.handle.db.execute(sql`delete from execution_settings where scope = 'chain'`);
+      if (setting) {
+        await fresh.handle.db.execute(
+          sql`insert into execution_settings (scope, chain_name, max_concurrent)
+              values ('chain', ${setting.chain}, ${setting.max})`,
+        );
+      }
+      out.push(await claim(8));
+    }
+    await fresh.handle.db.execute(sql`delete from execution_settings where scope = 'chain'`);
+    const [small, large] = out as [Awaited<ReturnType<typeof claim>>, Awaited<ReturnType<typeof claim>>];
+    // Ten times the queue: about the same reads (a full read of the queue would be ≥ 4,000).
+    expect(large.reads).toBeLessThan(small.reads * 1.5 + 100);
+    expect(large.reads).toBeLessThan(1_000);
+    return large;
+  }
+
+  it("a chain without limits: the claim takes 8, reading a few rows per user", async () => {
+    const claimed = await atTwoDepths({});
+    expect(claimed.ids).toHaveLength(8);
+    expect(new Set(claimed.owners).size).toBe(8);
+  });
+
+  it("a throttled chain (maxConcurrent 3): the claim takes 3, whatever waits behind them", async () => {
+    const claimed = await atTwoDepths({ maxConcurrent: 3 });
+    expect(claimed.ids).toHaveLength(3);
+  });
+
+  it("a runtime setting (2) on the busy chain: the claim takes 2", async () => {
+    const claimed = await atTwoDepths({}, { chain: CHAIN, max: 2 });
+    expect(claimed.ids).toHaveLength(2);
+  });
+
+  it("a runtime setting on a chain with nothing waiting costs no read of the queue", async () => {
+    const claimed = await atTwoDepths({}, { chain: "test.claim-depth.idle", max: 2 });
+    expect(claimed.ids).toHaveLength(8);
+  });
+
+  it("a serialized chain with one key's long backlog: the first of each key, those behind it too", async () => {
+    const claimed = await atTwoDepths({ serialized: true });
+    expect(claimed.ids.length).toBeGreaterThan(1);
+    expect(claimed.keys.some((key) => key?.startsWith("own"))).toBe(true);
+    expect(new Set(claimed.keys).size).toBe(claimed.keys.length);
+    expect(claimed.keys).toContain("shared");
+  });
+
+  it("a chain limited per user (1): one each for 8 users", async () => {
+    const claimed = await atTwoDepths({ maxPerUser: 1 });
+    expect(claimed.ids).toHaveLength(8);
+    expect(new Set(claimed.owners).size).toBe(8);
+  });
+});
