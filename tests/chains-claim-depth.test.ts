@@ -40,7 +40,7 @@ describe("the executions claim at depth", () => {
   });
 
   /** `depth` waiting executions of CHAIN, spread over the users, and as many finished ones. */
-  async function fill(depth: number, shape: Shape) {
+  async function fill(depth: number, shape: Shape, analyze = true) {
     const db = fresh.handle.db;
     await db.execute(sql`truncate executions cascade`);
     await db.execute(sql`update execution_slots set execution_id = null, assigned_at = null`);
@@ -55,27 +55,33 @@ describe("the executions claim at depth", () => {
         ${shape.maxConcurrent ?? null}::int, ${shape.maxPerUser ?? null}::int, ${Boolean(shape.serialized)},
         case when ${Boolean(shape.serialized)} then (case when g > ${depth - 10} then 'own' || g else 'shared' end) end
       from generate_series(1, ${depth * 2}) g`);
-    await db.execute(sql`analyze executions`);
+    if (analyze) await db.execute(sql`analyze executions`);
   }
 
-  /** One claim of `limit`, rolled back: what it claimed and how many rows of executions it read. */
-  async function claim(limit: number) {
+  /** One claim of `limit` on `on`, rolled back: what it claimed and how many rows of executions it read. */
+  async function claim(limit: number, on: postgres.Sql = client) {
     let result = { ids: [] as number[], keys: [] as (string | null)[], owners: [] as number[], reads: 0 };
-    await client
+    // (The counts of the backend's transactions not yet reported are included: before and after, subtracted.)
+    const readsSoFar = async (tx: postgres.TransactionSql) =>
+      (
+        await tx<{ n: number }[]>`
+          select (seq_tup_read + coalesce(idx_tup_fetch, 0))::int as n
+          from pg_stat_xact_user_tables where relname = 'executions'`
+      )[0]?.n ?? 0;
+    await on
       .begin(async (tx) => {
+        const before = await readsSoFar(tx);
         const rows = await tx<{ id: number | null; userId: number }[]>`
           select * from claim_executions('depth-test', ${limit}, 30, 10000, 10000)`;
         const ids = rows.flatMap((row) => (row.id === null ? [] : [row.id]));
         const claimed = await tx<{ serialize_key: string | null; user_id: number }[]>`
           select serialize_key, user_id from executions where id = any(${ids}::int[]) order by id`;
-        const [read] = await tx<{ n: number }[]>`
-          select (seq_tup_read + coalesce(idx_tup_fetch, 0))::int as n
-          from pg_stat_xact_user_tables where relname = 'executions'`;
+        const reads = (await readsSoFar(tx)) - before;
         result = {
           ids,
           keys: claimed.map((row) => row.serialize_key),
           owners: claimed.map((row) => row.user_id),
-          reads: read?.n ?? 0,
+          reads,
         };
         throw new Error("roll back");
       })
@@ -139,5 +145,31 @@ describe("the executions claim at depth", () => {
     const claimed = await atTwoDepths({ maxPerUser: 1 });
     expect(claimed.ids).toHaveLength(8);
     expect(new Set(claimed.owners).size).toBe(8);
+  });
+
+  it("a connection whose claim was planned on an empty queue reads little once thousands arrive", async () => {
+    // The claim's plans are made once per connection: on a new one, planned while nothing waits (statistics
+    // say so: only finished executions); then 4,000 arrive, not analysed yet, as in a burst.
+    await fill(0, {}, false);
+    await fresh.handle.db.execute(sql`
+      insert into executions (chain_name, user_id, session_id, input, status, started_at, finished_at)
+      select ${CHAIN}, (${`{${users.join(",")}}`}::int[])[1 + g % ${USERS}], 'depth', '{}'::jsonb, 'SUCCESS',
+        now(), now()
+      from generate_series(1, 1000) g`);
+    await fresh.handle.db.execute(sql`analyze executions`);
+    const fresh2 = postgres(fresh.url, { max: 1, onnotice: () => {} });
+    try {
+      expect((await claim(8, fresh2)).ids).toHaveLength(0);
+      await fresh.handle.db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status)
+        select ${CHAIN}, (${`{${users.join(",")}}`}::int[])[1 + g % ${USERS}], 'depth', '{}'::jsonb, 'ENQUEUED'
+        from generate_series(1, 4000) g`);
+      const claimed = await claim(8, fresh2);
+      expect(claimed.ids).toHaveLength(8);
+      // Less than one read of the queue (the plan that sorted another index's rows read 19 times the queue).
+      expect(claimed.reads).toBeLessThan(4_000);
+    } finally {
+      await fresh2.end();
+    }
   });
 });
