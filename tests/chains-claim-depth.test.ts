@@ -39,6 +39,9 @@ describe("the executions claim at depth", () => {
     await fresh?.drop();
   });
 
+  /** The owner of the execution numbered `g` in a generate_series fill: the users in turn. */
+  const ownerOfRow = () => sql`(${`{${users.join(",")}}`}::int[])[1 + g % ${USERS}]`;
+
   /** `depth` waiting executions of CHAIN, spread over the users, and as many finished ones. */
   async function fill(depth: number, shape: Shape, analyze = true) {
     const db = fresh.handle.db;
@@ -47,7 +50,7 @@ describe("the executions claim at depth", () => {
     await db.execute(sql`
       insert into executions (chain_name, user_id, session_id, input, status, created_at, started_at,
         finished_at, max_concurrent, max_per_user, serialize, serialize_key)
-      select ${CHAIN}, (${`{${users.join(",")}}`}::int[])[1 + g % ${USERS}], 'depth', '{}'::jsonb,
+      select ${CHAIN}, ${ownerOfRow()}, 'depth', '{}'::jsonb,
         (case when g > ${depth} then 'SUCCESS' else 'ENQUEUED' end)::execution_status,
         now() - interval '1 day' + g * interval '1 millisecond',
         case when g > ${depth} then now() - interval '1 day' end,
@@ -153,7 +156,7 @@ describe("the executions claim at depth", () => {
     await fill(0, {}, false);
     await fresh.handle.db.execute(sql`
       insert into executions (chain_name, user_id, session_id, input, status, started_at, finished_at)
-      select ${CHAIN}, (${`{${users.join(",")}}`}::int[])[1 + g % ${USERS}], 'depth', '{}'::jsonb, 'SUCCESS',
+      select ${CHAIN}, ${ownerOfRow()}, 'depth', '{}'::jsonb, 'SUCCESS',
         now(), now()
       from generate_series(1, 1000) g`);
     await fresh.handle.db.execute(sql`analyze executions`);
@@ -162,7 +165,7 @@ describe("the executions claim at depth", () => {
       expect((await claim(8, fresh2)).ids).toHaveLength(0);
       await fresh.handle.db.execute(sql`
         insert into executions (chain_name, user_id, session_id, input, status)
-        select ${CHAIN}, (${`{${users.join(",")}}`}::int[])[1 + g % ${USERS}], 'depth', '{}'::jsonb, 'ENQUEUED'
+        select ${CHAIN}, ${ownerOfRow()}, 'depth', '{}'::jsonb, 'ENQUEUED'
         from generate_series(1, 4000) g`);
       const claimed = await claim(8, fresh2);
       expect(claimed.ids).toHaveLength(8);
