@@ -73,9 +73,10 @@ export const pushMessages = pgTable(
     subscriptionId: integer("subscription_id").references(() => pushSubscriptions.id, {
       onDelete: "set null",
     }),
-    payloadId: integer("payload_id")
-      .notNull()
-      .references(() => pushPayloads.id, { onDelete: "cascade" }),
+    // No foreign key: a payload is written in the same statement as its queue rows and removed only by the
+    // sender's purge once no row points at it. Its per-row check was the one read of push_payloads on the
+    // enqueue path, planned as a sequential scan while the table was small (tests/push-enqueue-plans.test.ts).
+    payloadId: integer("payload_id").notNull(),
     priority: pushPriority("priority").notNull().default("normal"),
     status: pushMessageStatus("status").notNull().default("queued"),
     attempts: integer("attempts").notNull().default(0),
@@ -95,7 +96,6 @@ export const pushMessages = pgTable(
     index("push_messages_lease_idx")
       .on(table.leaseExpiresAt)
       .where(sql`${table.status} = 'sending' and ${table.subscriptionId} is not null`),
-    index("push_messages_created_idx").on(table.createdAt),
     index("push_messages_payload_idx").on(table.payloadId),
     index("push_messages_sent_idx").on(table.sentAt).where(sql`${table.status} = 'sent'`),
   ],

@@ -129,14 +129,12 @@ type UserItem = Content & { username: string };
 // NOTIFY the sender (delivered when the surrounding transaction commits), but not while older messages are
 // already due: the sender was woken for those and claims again whenever a send finishes, so it picks these
 // up as well (at worst after its poll interval). PostgreSQL serializes notifying commits, WAL flush
-// included, so a NOTIFY per notification would cap a fan-out at one commit per disk flush.
+// included, so a NOTIFY per notification would cap a fan-out at one commit per disk flush. The check is a
+// function (migration 0019) so that it reads the due index whatever the table's size when it was planned.
 const wakeSender = sql`
     woken as (
       select pg_notify(${PUSH_CHANNEL}, '') from queued
-      where not exists (
-        select 1 from push_messages p
-        where p.status = 'queued' and p.subscription_id is not null and p.priority = 'normal'
-          and p.next_attempt_at <= now())
+      where not (select push_messages_due_exist())
       limit 1)`;
 
 /**

@@ -1,0 +1,137 @@
+// The push enqueue reads what it needs, not the queue nor the stored contents (Q4), also with plans made
+// while those tables were small. On a young install autovacuum analyzes push_payloads and push_messages at a
+// few dozen rows; a connection's plans made then are kept until the next analyze (up to a minute or more),
+// while a burst of notifications grows both tables by thousands. Before: each queued row's foreign-key check
+// on its payload was planned as a sequential scan of push_payloads, so every enqueue read all stored
+// contents (a burst slowed down quadratically: 6,800 → 2,400 → 560 calls/s over 30,000 calls), and the
+// "is anything already due" probe that decides whether to wake the sender read past every sent message.
+// "Rows read" is PostgreSQL's own count for the transaction (pg_stat_xact_user_tables).
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Executor, queryRows } from "@/db/client";
+import { sendPushNotification } from "@/lib/push/send";
+import { pushSenderConsumer } from "@/lib/push/sender";
+import { type FreshDatabase, freshDatabase } from "./support/fresh-database";
+
+const USERS = 50;
+const GROWTH = 4_000;
+const CALLS = 100;
+
+const notification = (i: number) => ({
+  userName: `young${1 + (i % USERS)}`,
+  title: "Reimbursement Approved",
+  body: `Your reimbursement #${i} was approved.`,
+  targetUrl: `/reimbursements/${i}`,
+});
+
+/** Rows read so far in this transaction, per push table (sequential and index fetches). */
+async function readsSoFar(tx: Executor): Promise<Record<string, number>> {
+  const rows = await queryRows<{ relname: string; n: number }>(
+    tx,
+    sql`select relname, (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::int as n
+        from pg_stat_xact_user_tables where relname in ('push_payloads', 'push_messages')`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.relname, Number(row.n)]));
+}
+
+describe("the push enqueue on a young install", () => {
+  let fresh: FreshDatabase;
+
+  beforeAll(async () => {
+    fresh = await freshDatabase("an_test_push_enqueue_plans", 2);
+    const db = fresh.handle.db;
+    // Only this test's analyze decides the statistics: autovacuum must not refresh them half-way.
+    await db.execute(sql`alter table push_payloads set (autovacuum_enabled = off)`);
+    await db.execute(sql`alter table push_messages set (autovacuum_enabled = off)`);
+    await db.execute(sql`
+      insert into users (username, display_name, password_hash)
+      select 'young' || g, 'Young ' || g, 'not-a-hash' from generate_series(1, ${USERS}) g`);
+    await db.execute(sql`
+      insert into push_subscriptions (user_id, endpoint, p256dh, auth, device_label)
+      select id, 'https://push.example.net/young/' || id, 'BNotUsedBecauseNothingIsSent', 'not-used', 'test'
+      from users where username like 'young%'`);
+    // The first notifications, delivered; then the statistics autovacuum would take at this size.
+    for (let i = 0; i < 10; i++) await sendPushNotification(notification(i), db);
+    await db.execute(sql`update push_messages set status = 'sent', sent_at = now()`);
+    await db.execute(sql`analyze push_payloads, push_messages, users, push_subscriptions`);
+  });
+  afterAll(async () => {
+    await fresh?.drop();
+  });
+
+  it("reads a few rows per call, not the stored contents or the sent messages, as both grow", async () => {
+    let perCall: Record<string, number> = {};
+    let queued = 0;
+    await fresh.handle.db.transaction(async (tx) => {
+      // This connection plans its statements now, on the small tables (a prepared statement keeps its plan).
+      for (let i = 10; i < 20; i++) await sendPushNotification(notification(i), tx);
+      await tx.execute(sql`update push_messages set status = 'sent', sent_at = now()`);
+      // A burst delivered since: thousands of contents and sent messages, no analyze yet.
+      await tx.execute(sql`
+        with content as (
+          insert into push_payloads (title, body, target_url, payload)
+          select 'Earlier', 'Sent before', '/', '{}'::jsonb from generate_series(1, ${GROWTH})
+          returning id)
+        insert into push_messages (user_id, subscription_id, payload_id, status, sent_at)
+        select s.user_id, s.id, c.id, 'sent', now()
+        from content c, lateral (select id, user_id from push_subscriptions order by id limit 1) s`);
+      const before = await readsSoFar(tx);
+      for (let i = 20; i < 20 + CALLS; i++) await sendPushNotification(notification(i), tx);
+      const after = await readsSoFar(tx);
+      perCall = Object.fromEntries(
+        Object.keys(after).map((table) => [table, ((after[table] ?? 0) - (before[table] ?? 0)) / CALLS]),
+      );
+      queued =
+        (
+          await queryRows<{ n: number }>(
+            tx,
+            sql`select count(*)::int as n from push_messages where status = 'queued'`,
+          )
+        )[0]?.n ?? 0;
+    });
+    // Every call queued its row (one device each)…
+    expect(queued).toBe(CALLS);
+    // …and read a handful of rows of each table (before: push_payloads ~4,060 and push_messages ~4,000
+    // per call, i.e. each table whole).
+    expect(perCall.push_payloads ?? 0).toBeLessThan(10);
+    expect(perCall.push_messages ?? 0).toBeLessThan(10);
+  });
+
+  it("without a foreign key, the purge still keeps every content a queue row points at", async () => {
+    const db = fresh.handle.db;
+    // Contents from 8 days ago: one still waited for by a row (a device that keeps failing), one whose rows
+    // were all delivered and purged, one sent a week ago whose row is still kept; and one from today.
+    const [ids] = await queryRows<{ waited: number; orphan: number; recent: number; today: number }>(
+      db,
+      sql`
+      with content as (
+        insert into push_payloads (title, body, target_url, payload, created_at)
+        select t, '', '/', '{}'::jsonb, now() - make_interval(days => d)
+        from (values ('waited', 8), ('orphan', 8), ('recent', 8), ('today', 0)) as v(t, d)
+        returning id, title),
+      rows as (
+        insert into push_messages (user_id, subscription_id, payload_id, status, sent_at, created_at)
+        select s.user_id, s.id, c.id, (case when c.title = 'waited' then 'queued' else 'sent' end)::push_message_status,
+          now() - interval '6 days', now() - interval '8 days'
+        from content c, lateral (select id, user_id from push_subscriptions order by id limit 1) s
+        where c.title in ('waited', 'recent'))
+      select (select id from content where title = 'waited') as waited,
+        (select id from content where title = 'orphan') as orphan,
+        (select id from content where title = 'recent') as recent,
+        (select id from content where title = 'today') as today`,
+    );
+    await pushSenderConsumer().recoverExpired?.(db);
+    const left = await queryRows<{ id: number }>(
+      db,
+      sql`select id from push_payloads where id = any(${`{${Object.values(ids ?? {}).join(",")}}`}::int[]) order by id`,
+    );
+    expect(left.map((row) => Number(row.id))).toEqual([ids?.waited, ids?.recent, ids?.today].map(Number));
+    // Every queue row still finds its content.
+    const [orphans] = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from push_messages m
+          where not exists (select 1 from push_payloads p where p.id = m.payload_id)`,
+    );
+    expect(orphans?.n).toBe(0);
+  });
+});
