@@ -13,6 +13,13 @@ export function When({ value }: { value: string | null | undefined }) {
     const timer = setInterval(() => setNow(Date.now()), 30_000);
     return () => clearInterval(timer);
   }, []);
+  // A live row's time changes after the page loaded: "now" is read again with it, or a change made a
+  // second ago would read "in a moment" (later than the "now" of the last tick) until the next tick.
+  const [shown, setShown] = useState(value);
+  if (value !== shown) {
+    setShown(value);
+    setNow(Date.now());
+  }
   if (!value) return <>—</>;
   return (
     <time dateTime={value} title={formatDateTime(value)} className="nowrap" suppressHydrationWarning>
