@@ -1,10 +1,12 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PUSH_CHANNEL } from "@/db/channels";
 import { createDatabase, type DatabaseHandle, queryRows } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import { departments, users } from "@/db/schema";
 import { DEMO_DEPARTMENTS, DEMO_USERS, seedDatabase } from "@/db/seed";
 import { verifyPassword } from "@/lib/auth/password";
+import { sendPushNotification } from "@/lib/push/send";
 import { getUserByUsername } from "@/lib/users/queries";
 import { createFreshDatabase, dropDatabase } from "./support/postgres";
 
@@ -71,5 +73,33 @@ describe.each(["pglite", "postgres"] as const)("database layer on %s", (kind) =>
     expect(await received).toBe("hello");
     const [row] = await queryRows<{ one: number }>(handle.db, sql`select 1 as one`);
     expect(row?.one).toBe(1);
+  });
+
+  it("queues a notification per device and wakes the sender once (the enqueue's wake check, 0019)", async () => {
+    await handle.db.execute(sql`
+      insert into push_subscriptions (user_id, endpoint, p256dh, auth, device_label)
+      select id, 'https://push.example.net/db-test/' || n, 'BNotUsed', 'not-used', 'test'
+      from users, generate_series(1, 2) n where username = 'bo'`);
+    const heard: string[] = [];
+    await handle.listen(PUSH_CHANNEL, (payload) => heard.push(payload));
+    const first = await sendPushNotification(
+      { userName: "bo", title: "One", body: "", targetUrl: "/" },
+      handle.db,
+    );
+    // Something is already due now: the second call does not wake the sender again.
+    const second = await sendPushNotification(
+      { userName: "bo", title: "Two", body: "", targetUrl: "/" },
+      handle.db,
+    );
+    expect([first.queued, second.queued]).toEqual([2, 2]);
+    // Notifications arrive in commit order: once this one is heard, every wake-up before it was.
+    await handle.db.execute(sql`select pg_notify(${PUSH_CHANNEL}, 'end')`);
+    await expect.poll(() => heard.includes("end")).toBe(true);
+    expect(heard).toEqual(["", "end"]);
+    const [queued] = await queryRows<{ n: number }>(
+      handle.db,
+      sql`select count(*)::int as n from push_messages where status = 'queued'`,
+    );
+    expect(queued?.n).toBe(4);
   });
 });
