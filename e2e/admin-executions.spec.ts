@@ -63,13 +63,17 @@ test.describe("operations on /admin/executions", () => {
     page,
   }) => {
     const limits = page.getByRole("form", { name: "Limits" });
-    const chainLimit = limits.getByLabel(/^Limit of system\.wait-retryable/);
+    const chainLimit = limits.getByLabel(
+      /^Limit of Wait and report progress, re-run after a crash \(system\.wait-retryable\)/,
+    );
     await chainLimit.fill("3");
     await limits.getByRole("button", { name: "Save limits" }).click();
     await expect(limits.getByRole("status")).toHaveText(/Limits saved/);
     await page.reload();
     await expect(
-      page.getByRole("form", { name: "Limits" }).getByLabel(/^Limit of system\.wait-retryable/),
+      page
+        .getByRole("form", { name: "Limits" })
+        .getByLabel(/^Limit of Wait and report progress, re-run after a crash \(system\.wait-retryable\)/),
     ).toHaveValue("3");
 
     const perUser = page.getByLabel("Per-user limit");
@@ -85,7 +89,9 @@ test.describe("operations on /admin/executions", () => {
 
     // Back to the defaults.
     await perUser.fill("");
-    await page.getByLabel(/^Limit of system\.wait-retryable/).fill("");
+    await page
+      .getByLabel(/^Limit of Wait and report progress, re-run after a crash \(system\.wait-retryable\)/)
+      .fill("");
     await page.getByRole("button", { name: "Save limits" }).click();
     await expect(page.getByRole("form", { name: "Limits" }).getByRole("status")).toHaveText(/Limits saved/);
     await expectNoHorizontalScroll(page);
@@ -94,10 +100,14 @@ test.describe("operations on /admin/executions", () => {
   test("aborts all executions of a chain after a confirmation", async ({ page }) => {
     const id = await scheduledFarAway();
     await page.reload();
-    const open = page.getByRole("button", { name: "Abort all executions of system.wait-retryable" });
+    const open = page.getByRole("button", {
+      name: "Abort all executions of Wait and report progress, re-run after a crash",
+    });
     // Cancel first: nothing happens.
     await open.click();
-    const dialog = page.getByRole("dialog", { name: "Abort all executions of system.wait-retryable?" });
+    const dialog = page.getByRole("dialog", {
+      name: "Abort all executions of Wait and report progress, re-run after a crash?",
+    });
     await expect(dialog).toBeVisible();
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await expect(dialog).toBeHidden();
@@ -105,7 +115,7 @@ test.describe("operations on /admin/executions", () => {
 
     await open.click();
     await dialog.getByRole("button", { name: "Abort all" }).click();
-    await expect(page.getByRole("form", { name: "Limits" }).getByRole("status")).toHaveText(
+    await expect(page.getByRole("region", { name: "Abort executions" }).getByRole("status")).toHaveText(
       /waiting executions? aborted/,
     );
     await expect.poll(() => statusOf(id)).toBe("ABORTED");

@@ -48,7 +48,7 @@ function NoticeLine({ notice }: { notice: Notice }) {
 
 const fallbackText = (row: LimitRow) => (row.fallback === null ? "no limit" : `default ${row.fallback}`);
 
-/** /admin/executions: runtime limits (stored in the database, read by every worker) and Abort all. */
+/** /admin/executions: runtime limits (stored in the database, read by every worker). */
 export function ExecutionLimitsForm({
   app,
   perUser,
@@ -81,14 +81,6 @@ export function ExecutionLimitsForm({
             ),
       );
       if (result.ok) router.refresh();
-    });
-  }
-
-  function abortAll(chainName?: string) {
-    startTransition(async () => {
-      const result = await abortAllExecutionsAction({ chainName, confirm: "abort-all" });
-      setNotice(result.ok ? { ok: true, text: result.message } : { ok: false, text: result.error });
-      router.refresh();
     });
   }
 
@@ -133,13 +125,58 @@ export function ExecutionLimitsForm({
       <h3>Per chain</h3>
       <ul className="stack plain-list">
         {chains.map((chain) => (
-          <li key={chain.chainName} className="toolbar">
+          <li key={chain.chainName}>
             {field(
               `chain:${chain.chainName}`,
               `Limit of ${chain.title}`,
               chain,
               chain.title === chain.chainName ? undefined : `(${chain.chainName})`,
             )}
+          </li>
+        ))}
+      </ul>
+      <div className="toolbar">
+        <button type="submit" className="button button-primary" disabled={pending}>
+          {pending ? "Saving…" : "Save limits"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/**
+ * /admin/executions: Abort all, per chain and for the whole application, apart from the limits form (a
+ * destructive button is not the neighbour of a field or of Save); each asks for a confirmation first.
+ */
+export function AbortExecutions({ chains }: { chains: ChainLimitRow[] }) {
+  const router = useRouter();
+  const [pending, startTransition] = useTransition();
+  const [notice, setNotice] = useState<Notice>(null);
+
+  function abortAll(chainName?: string) {
+    startTransition(async () => {
+      const result = await abortAllExecutionsAction({ chainName, confirm: "abort-all" });
+      setNotice(result.ok ? { ok: true, text: result.message } : { ok: false, text: result.error });
+      router.refresh();
+    });
+  }
+
+  return (
+    <section className="card stack" aria-labelledby="abort-heading">
+      <h2 id="abort-heading">Abort executions</h2>
+      <p className="muted small">
+        Waiting executions end at once; running ones stop at their next step. This cannot be undone.
+      </p>
+      <NoticeLine notice={notice} />
+      <ul className="stack plain-list">
+        {chains.map((chain) => (
+          <li key={chain.chainName} className="toolbar">
+            <span>
+              {chain.title}
+              {chain.title === chain.chainName ? null : (
+                <span className="muted small"> ({chain.chainName})</span>
+              )}
+            </span>
             <ConfirmButton
               label="Abort all"
               ariaLabel={`Abort all executions of ${chain.title}`}
@@ -155,9 +192,6 @@ export function ExecutionLimitsForm({
         ))}
       </ul>
       <div className="toolbar">
-        <button type="submit" className="button button-primary" disabled={pending}>
-          {pending ? "Saving…" : "Save limits"}
-        </button>
         <ConfirmButton
           label="Abort all executions"
           title="Abort every execution of the application?"
@@ -169,7 +203,7 @@ export function ExecutionLimitsForm({
           cannot be undone.
         </ConfirmButton>
       </div>
-    </form>
+    </section>
   );
 }
 

@@ -45,6 +45,7 @@ const waitSteps: Step<WaitInput>[] = [
 export const waitChain = defineChain<WaitInput>({
   name: "system.wait",
   title: (input) => `Wait ${input.steps} × ${input.stepMs} ms`,
+  label: "Wait and report progress",
   schema: waitInput,
   steps: waitSteps,
 });
@@ -55,6 +56,7 @@ export const waitChain = defineChain<WaitInput>({
 export const retryableWaitChain = defineChain<WaitInput>({
   name: "system.wait-retryable",
   title: (input) => `Wait ${input.steps} × ${input.stepMs} ms (re-run after a crash)`,
+  label: "Wait and report progress, re-run after a crash",
   schema: waitInput,
   retryable: true,
   steps: [

@@ -79,6 +79,12 @@ export interface ChainOptions<S> {
    * ("Process department 20"). Default: the name.
    */
   title?: string | ((input: Readonly<S>) => string);
+  /**
+   * The chain itself in a few words, where a page names the chain rather than one of its executions (its
+   * limit on /admin/executions): "Process a department in the background". Default: `title` when it is a
+   * text, else the name.
+   */
+  label?: string;
   steps: readonly (Step<S> | Chain<S>)[];
   /** For nested chains: run this chain only when the condition holds at run time. */
   when?: Condition<S>;
@@ -226,6 +232,12 @@ export function titleOf<S>(chain: Chain<S>, input: S): string {
     // A title function that fails on odd input must not stop the work: the code id stands in.
   }
   return title.slice(0, 200);
+}
+
+/** What pages call the chain itself (not one execution): its label, a text title, or its name. */
+export function labelOf<S>(chain: Chain<S>): string {
+  const label = chain.label?.trim() || (typeof chain.title === "string" ? chain.title.trim() : "");
+  return (label || chain.name).slice(0, 200);
 }
 
 /** The chain registered under `name`, if its module was imported in this process. */

@@ -4,7 +4,7 @@ import { EXECUTIONS_CHANNEL } from "@/db/channels";
 import { type Executor, getDb, notify, queryRows } from "@/db/client";
 import { executionSettings } from "@/db/schema";
 import { getEnv } from "@/lib/env";
-import { getChain, registeredChainNames, titleOf } from "./define";
+import { getChain, labelOf, registeredChainNames } from "./define";
 import { defaultPerUserLimit } from "./sql/claim-executions";
 
 /** The most an administrator may set any limit to (0 holds everything in its scope). */
@@ -44,7 +44,7 @@ export async function getExecutionLimits(db: Executor = getDb()): Promise<Execut
     chains: [...names]
       .map((chainName) => {
         const chain = getChain(chainName);
-        const title = chain && typeof chain.title !== "function" ? titleOf(chain, {}) : chainName;
+        const title = chain ? labelOf(chain) : chainName;
         return { chainName, title, value: find("chain", chainName), fallback: chain?.maxConcurrent ?? null };
       })
       .sort((a, b) => a.chainName.localeCompare(b.chainName)),

@@ -58,6 +58,7 @@ export const loadDataBackground = defineChain<LoadDataState>({
   name: LOAD_DATA_CHAIN,
   title: (input) =>
     input.fileName ? `Load sales data from ${input.fileName}` : `Load sales data (load ${input.loadId})`,
+  label: "Load sales data in the background",
   schema: loadInput,
   serialize: true,
   executionsLimit: 1,

@@ -83,6 +83,7 @@ async function unregisterExecution(
 export const processDepartmentInBackground = defineChain<ProcessDepartmentState>({
   name: PROCESS_IN_BACKGROUND_CHAIN,
   title: (input) => `Process department ${input.deptno}`,
+  label: "Process a department in the background",
   schema: processInput,
   // One employee processing many departments takes at most two slots; the others wait for theirs (E9).
   maxConcurrentPerUser: 2,
@@ -156,6 +157,7 @@ const ok = (state: Readonly<SaveAndProcessState>) => !state.error;
 export const saveAndProcess = defineChain<SaveAndProcessState>({
   name: SAVE_AND_PROCESS_CHAIN,
   title: (input) => `Save and process department ${input.deptno}`,
+  label: "Save and process a department",
   schema: saveAndProcessInput,
   steps: [
     {
@@ -182,6 +184,7 @@ export const saveAndProcess = defineChain<SaveAndProcessState>({
     },
     defineChain<SaveAndProcessState>({
       name: `${SAVE_AND_PROCESS_CHAIN}.available`,
+      label: "Save and process a department: its part when the department is free",
       when: (state) => ok(state) && state.processedBy === undefined,
       steps: [
         {

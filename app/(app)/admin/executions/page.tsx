@@ -1,6 +1,10 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { DeadLetters, ExecutionLimitsForm } from "@/components/executions/execution-operations";
+import {
+  AbortExecutions,
+  DeadLetters,
+  ExecutionLimitsForm,
+} from "@/components/executions/execution-operations";
 import { ExecutionsTable } from "@/components/executions/executions-table";
 import { formatDateTime, statusLabel } from "@/components/ui/format";
 import { requireRole } from "@/lib/auth/guards";
@@ -29,6 +33,7 @@ export default async function Page() {
       <h1>All Background Executions</h1>
       <ExecutionsTable scope="all" initial={executions} initialUsage={usage} statuses={executionStatuses} />
       <ExecutionLimitsForm app={limits.app} perUser={limits.perUser} chains={limits.chains} />
+      <AbortExecutions chains={limits.chains} />
       <DeadLetters
         failed={failed.map(({ id, title, chainName, username, error, finishedAt, attemptLog }) => ({
           id,
