@@ -1,5 +1,6 @@
 -- The executions claim (0018) with each held user's lookups of executions without limits tied to
--- executions_user_ready_idx, whatever the statistics when its plans were made. A connection plans the claim
+-- executions_user_ready_idx, whatever the statistics when its plans were made (each seeks to its user and
+-- chain in that index's order, the only order no other index gives without a sort). A connection plans the claim
 -- once; planned while the queue was near empty (a young install, a burst not yet analysed), those lookups
 -- read executions_chain_ready_idx and passed over every other user's waiting executions of the chain: the
 -- rows read per claim grew with the queue when users' executions came in blocks (11,336 at 4,000 waiting,
@@ -255,25 +256,30 @@ BEGIN
         -- Each held user's next executions of chains without limits: the user's chains one index probe each
         -- (executions_user_ready_idx), the next few of each, the user's next few of all. A chain with a
         -- runtime setting is left to the limited path above without reading its executions here.
-        -- (Each lookup below names its user as a range of one and asks for the user's order first: only
-        -- executions_user_ready_idx gives that order without a sort, which this function rules out. Named by
-        -- equality, the order needed no user, and a plan made while the queue was near empty read
-        -- executions_chain_ready_idx instead, passing over every other user's executions of the chain: 11,336
-        -- rows per claim with 4,000 waiting in per-user blocks, 112,136 with 40,000.)
+        -- (Each lookup below seeks to its user and chain in executions_user_ready_idx's own order, reads the
+        -- next few entries and keeps those of the user and chain: only that index gives the order without a
+        -- sort, which this function rules out. Named by equality, the order needed no user, and a plan made
+        -- while the queue was near empty read executions_chain_ready_idx instead, passing over every other
+        -- user's executions of the chain: 11,336 rows per claim with 4,000 waiting in per-user blocks, 112,136
+        -- with 40,000. A seek by row comparison, not a range on the user alone: that would read on through
+        -- the user's other chains.)
         user_chains (user_key, chain_name) as (
           select w.user_key,
-            (select x.chain_name from executions x
-             where x.status = 'ENQUEUED' and not x.serialize and x.max_concurrent is null and x.max_per_user is null
-               and coalesce(x.user_id, 0) >= w.user_key and coalesce(x.user_id, 0) <= w.user_key
-             order by coalesce(x.user_id, 0), x.chain_name limit 1)
+            (select f.chain_name from (
+               select coalesce(x.user_id, 0) as user_key, x.chain_name from executions x
+               where x.status = 'ENQUEUED' and not x.serialize and x.max_concurrent is null
+                 and x.max_per_user is null and coalesce(x.user_id, 0) >= w.user_key
+               order by coalesce(x.user_id, 0), x.chain_name limit 1) f
+             where f.user_key = w.user_key)
           from unnest(v_users) w(user_key)
           union all
           select c.user_key,
-            (select x.chain_name from executions x
-             where x.status = 'ENQUEUED' and not x.serialize and x.max_concurrent is null and x.max_per_user is null
-               and coalesce(x.user_id, 0) >= c.user_key and coalesce(x.user_id, 0) <= c.user_key
-               and x.chain_name > c.chain_name
-             order by coalesce(x.user_id, 0), x.chain_name limit 1)
+            (select f.chain_name from (
+               select coalesce(x.user_id, 0) as user_key, x.chain_name from executions x
+               where x.status = 'ENQUEUED' and not x.serialize and x.max_concurrent is null
+                 and x.max_per_user is null and (coalesce(x.user_id, 0), x.chain_name) > (c.user_key, c.chain_name)
+               order by coalesce(x.user_id, 0), x.chain_name limit 1) f
+             where f.user_key = c.user_key)
           from user_chains c where c.chain_name is not null
         ),
         unlimited as (
@@ -281,12 +287,13 @@ BEGIN
             select x.*, row_number() over (partition by x.user_key order by x.priority desc, x.id) as n
             from user_chains c
             cross join lateral (
-              select id, priority, coalesce(user_id, 0) as user_key from executions
-              where status = 'ENQUEUED' and not serialize and max_concurrent is null and max_per_user is null
-                and coalesce(user_id, 0) >= c.user_key and coalesce(user_id, 0) <= c.user_key
-                and chain_name = c.chain_name and not abort_requested
-              order by coalesce(user_id, 0), priority desc nulls last, id
-              limit v_take) x
+              select f.id, f.priority, f.user_key from (
+                select id, priority, coalesce(user_id, 0) as user_key, chain_name from executions
+                where status = 'ENQUEUED' and not serialize and max_concurrent is null and max_per_user is null
+                  and (coalesce(user_id, 0), chain_name) >= (c.user_key, c.chain_name) and not abort_requested
+                order by coalesce(user_id, 0), chain_name, priority desc nulls last, id
+                limit v_take) f
+              where f.user_key = c.user_key and f.chain_name = c.chain_name) x
             where c.chain_name is not null and c.chain_name not in (select chain_name from chain_settings)) y
           where y.n <= v_take
         ),
