@@ -177,4 +177,31 @@ describe("the push enqueue on a young install", () => {
     );
     expect(orphans?.n).toBe(0);
   });
+
+  it("a queue row whose content is gone fails with a clear error instead of staying due", async () => {
+    const db = fresh.handle.db;
+    await db.execute(sql`update push_messages set status = 'sent', sent_at = now() where status = 'queued'`);
+    const [orphan] = await queryRows<{ id: number }>(
+      db,
+      sql`insert into push_messages (user_id, subscription_id, payload_id)
+          select s.user_id, s.id, (select coalesce(max(id), 0) + 1000 from push_payloads)
+          from push_subscriptions s order by s.id limit 1
+          returning id`,
+    );
+    const consumer = pushSenderConsumer();
+    const context = { db, workerId: "gone-test", signal: new AbortController().signal };
+    const jobs = await consumer.claim(db, { workerId: "gone-test", limit: 8, leaseMs: 30_000 });
+    expect(jobs.map((job) => Number(job.id))).toEqual([Number(orphan?.id)]);
+    for (const job of jobs) await consumer.process(job, context);
+    const [row] = await queryRows<{ status: string; last_error: string | null }>(
+      db,
+      sql`select status, last_error from push_messages where id = ${orphan?.id}`,
+    );
+    expect(row).toEqual({
+      status: "failed",
+      last_error: "The notification's content is gone: nothing to send.",
+    });
+    // Nothing is left due: the next claim finds nothing.
+    expect(await consumer.claim(db, { workerId: "gone-test", limit: 8, leaseMs: 30_000 })).toEqual([]);
+  });
 });

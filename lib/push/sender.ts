@@ -18,7 +18,8 @@ export interface PushJob {
   p256dh: string;
   auth: string;
   payload_id: number;
-  payload: string;
+  /** null: the stored content is gone (the queue row has no foreign key to it); the attempt fails. */
+  payload: string | null;
   urgency: "very-low" | "low" | "normal" | "high";
   ttl_seconds: number;
   attempts: number;
@@ -82,6 +83,13 @@ export class PushSender {
    * (HTTP/2 where offered), with the origin's cached VAPID Authorization header.
    */
   async deliver(db: Database, job: PushJob): Promise<DeliveryOutcome> {
+    if (job.payload === null) {
+      return {
+        kind: "failed",
+        statusCode: null,
+        error: "The notification's content is gone: nothing to send.",
+      };
+    }
     const checked = checkEndpoint(job.endpoint, this.allowList);
     if (!checked.ok) return { kind: "failed", statusCode: null, error: checked.reason };
     const origin = checked.url.origin;
@@ -286,7 +294,7 @@ export function claimDueMessages({
   leaseMs: number;
 }) {
   const queued = (priority: "normal" | "low") => sql`
-    select id from push_messages
+    select id, payload_id from push_messages
     where status = 'queued' and subscription_id is not null and priority = ${priority}::push_priority
       and next_attempt_at <= now()
     order by priority, next_attempt_at, id
@@ -294,23 +302,26 @@ export function claimDueMessages({
     for update skip locked`;
   return sql`
     with due as (
-      select id from (${queued("normal")}) as due_normal
+      select id, payload_id from (${queued("normal")}) as due_normal
       union all
-      select id from (
-        select id from push_messages
+      select id, payload_id from (
+        select id, payload_id from push_messages
         where status = 'sending' and subscription_id is not null and lease_expires_at < now()
         order by lease_expires_at
         limit ${limit}
         for update skip locked) as lease_expired
       union all
-      select id from (${queued("low")}) as due_low
+      select id, payload_id from (${queued("low")}) as due_low
       limit ${limit})
     update push_messages m set status = 'sending', lease_owner = ${workerId}, attempts = m.attempts + 1,
       lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
-    from due, push_subscriptions s, push_payloads p
-    where m.id = due.id and s.id = m.subscription_id and p.id = m.payload_id
-    returning m.id, s.id as subscription_id, s.endpoint, s.p256dh, s.auth, p.id as payload_id,
-      p.payload::text as payload, p.urgency, p.ttl_seconds, m.attempts,
+    -- A row whose content is gone is claimed too (its payload null), so that it fails instead of staying due
+    -- at the head of the queue, claimed and dropped at every claim.
+    from due left join push_payloads p on p.id = due.payload_id, push_subscriptions s
+    where m.id = due.id and s.id = m.subscription_id
+    returning m.id, s.id as subscription_id, s.endpoint, s.p256dh, s.auth, m.payload_id,
+      p.payload::text as payload, coalesce(p.urgency, 'normal') as urgency,
+      coalesce(p.ttl_seconds, 0) as ttl_seconds, m.attempts,
       (select version from push_credentials where id = 1) as key_version`;
 }
 
