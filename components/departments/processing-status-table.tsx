@@ -11,7 +11,7 @@ import { formatDuration } from "./duration";
 
 export type ProcessingStatusRowView = ProcessingStatusRow;
 
-const when = (iso: string | null) => <When value={iso} />;
+const when = (iso: string | null) => <When value={iso} past />;
 const percentOf = (row: ProcessingStatusRowView) =>
   row.totalwork ? Math.round(((row.sofar ?? 0) / row.totalwork) * 100) : 0;
 

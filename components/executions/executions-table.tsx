@@ -48,7 +48,7 @@ function MessageCell({ execution }: { execution: ExecutionView }) {
             {execution.attemptLog.map((entry) => (
               <li key={entry.attempt}>
                 Attempt {entry.attempt}
-                {entry.step ? ` (${entry.step})` : ""}: {entry.error} · <When value={entry.at} />
+                {entry.step ? ` (${entry.step})` : ""}: {entry.error} · <When value={entry.at} past />
               </li>
             ))}
           </ol>
@@ -174,17 +174,17 @@ export function ExecutionsTable({ scope, initial, initialUsage, statuses, refres
       {
         accessorKey: "createdAt",
         header: "Created",
-        cell: ({ row }) => <When value={row.original.createdAt} />,
+        cell: ({ row }) => <When value={row.original.createdAt} past />,
       },
       {
         accessorKey: "startedAt",
         header: "Started",
-        cell: ({ row }) => <When value={row.original.startedAt} />,
+        cell: ({ row }) => <When value={row.original.startedAt} past />,
       },
       {
         accessorKey: "updatedAt",
         header: "Last change",
-        cell: ({ row }) => <When value={row.original.updatedAt} />,
+        cell: ({ row }) => <When value={row.original.updatedAt} past />,
       },
     );
     return list;

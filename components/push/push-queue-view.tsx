@@ -82,7 +82,10 @@ export function PushQueueView({
       header: "Error",
       cell: (info) => <span className="cell-clip small">{info.getValue() ?? ""}</span>,
     }),
-    column.accessor("createdAt", { header: "Created", cell: (info) => <When value={info.getValue()} /> }),
+    column.accessor("createdAt", {
+      header: "Created",
+      cell: (info) => <When value={info.getValue()} past />,
+    }),
     column.accessor("nextAttemptAt", {
       header: "Next attempt",
       cell: (info) => (info.row.original.status === "queued" ? <When value={info.getValue()} /> : "—"),

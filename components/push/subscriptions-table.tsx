@@ -21,17 +21,17 @@ const columns = [
   column.accessor("username", { header: "User" }),
   column.accessor("deviceLabel", { header: "Device" }),
   column.accessor("endpointHost", { header: "Endpoint host" }),
-  column.accessor("createdAt", { header: "Created", cell: (info) => <When value={info.getValue()} /> }),
+  column.accessor("createdAt", { header: "Created", cell: (info) => <When value={info.getValue()} past /> }),
   column.accessor("lastSuccessAt", {
     header: "Last success",
-    cell: (info) => <When value={info.getValue()} />,
+    cell: (info) => <When value={info.getValue()} past />,
   }),
   column.accessor("lastError", {
     header: "Last problem",
     cell: (info) =>
       info.getValue() ? (
         <span className="cell-clip small">
-          <When value={info.row.original.lastFailureAt} />: {info.getValue()}
+          <When value={info.row.original.lastFailureAt} past />: {info.getValue()}
         </span>
       ) : (
         ""

@@ -33,7 +33,7 @@ const columns = [
     cell: (info) => <StatusBadge status={info.getValue()} />,
   }),
   column.accessor("receiptFrom", { header: "Receipt From" }),
-  column.accessor("createdAt", { header: "Created", cell: (info) => <When value={info.getValue()} /> }),
+  column.accessor("createdAt", { header: "Created", cell: (info) => <When value={info.getValue()} past /> }),
 ];
 
 export function ReimbursementHistory({ rows }: { rows: HistoryRow[] }) {

@@ -80,12 +80,18 @@ export function formatDateTime(value: string | Date | null | undefined): string 
 
 /**
  * Relative where it helps: "just now", "5 minutes ago", "in 3 minutes", "today 14:05" within a day;
- * the full date beyond.
+ * the full date beyond. `past`: a time that has happened (created, started, last change) — one slightly
+ * ahead of this clock (the server's clock runs ahead of the browser's) is "just now", not "in a moment".
  */
-export function formatWhen(value: string | Date | null | undefined, now = Date.now()): string {
+export function formatWhen(
+  value: string | Date | null | undefined,
+  now = Date.now(),
+  { past = false }: { past?: boolean } = {},
+): string {
   const date = toDate(value);
   if (!date) return "—";
-  const seconds = Math.round((date.getTime() - now) / 1000);
+  const ahead = Math.round((date.getTime() - now) / 1000);
+  const seconds = past && ahead > 0 && ahead < 45 ? 0 : ahead;
   const abs = Math.abs(seconds);
   if (abs < 45) return seconds <= 0 ? "just now" : "in a moment";
   if (abs < 3600) return relativeFormat.format(Math.round(seconds / 60), "minute");

@@ -6,8 +6,9 @@ import { formatDateTime, formatWhen } from "./format";
 /**
  * A point in time, relative while recent ("5 minutes ago"), with the full date as its title. Server and
  * browser may differ in clock and time zone: the browser's rendering wins without a hydration error.
+ * `past`: the time of something that happened, never shown as "in a moment" for a clock a little behind.
  */
-export function When({ value }: { value: string | null | undefined }) {
+export function When({ value, past = false }: { value: string | null | undefined; past?: boolean }) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 30_000);
@@ -23,7 +24,7 @@ export function When({ value }: { value: string | null | undefined }) {
   if (!value) return <>—</>;
   return (
     <time dateTime={value} title={formatDateTime(value)} className="nowrap" suppressHydrationWarning>
-      {formatWhen(value, now)}
+      {formatWhen(value, now, { past })}
     </time>
   );
 }
