@@ -22,7 +22,7 @@ export interface LimitRow {
 }
 export interface ChainLimitRow extends LimitRow {
   chainName: string;
-  title: string;
+  label: string;
 }
 export interface DeadLetter {
   id: number;
@@ -128,9 +128,9 @@ export function ExecutionLimitsForm({
           <li key={chain.chainName}>
             {field(
               `chain:${chain.chainName}`,
-              `Limit of ${chain.title}`,
+              `Limit of ${chain.label}`,
               chain,
-              chain.title === chain.chainName ? undefined : `(${chain.chainName})`,
+              chain.label === chain.chainName ? undefined : `(${chain.chainName})`,
             )}
           </li>
         ))}
@@ -172,15 +172,15 @@ export function AbortExecutions({ chains }: { chains: ChainLimitRow[] }) {
         {chains.map((chain) => (
           <li key={chain.chainName} className="toolbar">
             <span>
-              {chain.title}
-              {chain.title === chain.chainName ? null : (
+              {chain.label}
+              {chain.label === chain.chainName ? null : (
                 <span className="muted small"> ({chain.chainName})</span>
               )}
             </span>
             <ConfirmButton
               label="Abort all"
-              ariaLabel={`Abort all executions of ${chain.title}`}
-              title={`Abort all executions of ${chain.title}?`}
+              ariaLabel={`Abort all executions of ${chain.label}`}
+              title={`Abort all executions of ${chain.label}?`}
               confirmLabel="Abort all"
               disabled={pending}
               onConfirm={() => abortAll(chain.chainName)}

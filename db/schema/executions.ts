@@ -90,7 +90,7 @@ export const executions = pgTable(
     uniqueIndex("executions_active_key_idx")
       .on(table.chainName, table.key)
       .where(sql`${table.key} is not null and ${table.status} in ('ENQUEUED', 'SCHEDULED', 'EXECUTING')`),
-    // The claim's reads of chains with limits, bounded at any depth (claim_executions, migration 0018):
+    // The claim's reads of chains with limits, bounded at any depth (claim_executions, migrations 0018, 0020):
     // a throttled chain's next waiting executions in its order (as many as it has room for), ...
     index("executions_chain_ready_idx")
       .on(table.chainName, table.priority.desc(), table.id)

@@ -20,8 +20,8 @@ export interface LimitSetting {
 export interface ExecutionLimits {
   app: LimitSetting;
   perUser: LimitSetting;
-  /** Every chain registered in this process, by title, with its runtime maxConcurrent. */
-  chains: (LimitSetting & { chainName: string; title: string })[];
+  /** Every chain registered in this process, with its label and its runtime maxConcurrent. */
+  chains: (LimitSetting & { chainName: string; label: string })[];
 }
 
 /** The runtime limits (execution_settings) with the defaults they override. */
@@ -44,8 +44,8 @@ export async function getExecutionLimits(db: Executor = getDb()): Promise<Execut
     chains: [...names]
       .map((chainName) => {
         const chain = getChain(chainName);
-        const title = chain ? labelOf(chain) : chainName;
-        return { chainName, title, value: find("chain", chainName), fallback: chain?.maxConcurrent ?? null };
+        const label = chain ? labelOf(chain) : chainName;
+        return { chainName, label, value: find("chain", chainName), fallback: chain?.maxConcurrent ?? null };
       })
       .sort((a, b) => a.chainName.localeCompare(b.chainName)),
   };

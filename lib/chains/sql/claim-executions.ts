@@ -64,9 +64,9 @@ export const defaultPerUserLimit = (appLimit: number) => Math.max(1, Math.floor(
  * limits (one probe per chain of the user), of a throttled chain its next executions in its order, as many
  * as it has room for, of a serialized chain the first waiting execution of each key (one probe per key).
  *
- * The statement is the PL/pgSQL function `claim_executions` (migrations 0016, 0018): one round trip, one
- * generic plan per statement and connection, and the locks taken before the claiming statement takes its
- * snapshot.
+ * The statement is the PL/pgSQL function `claim_executions` (migrations 0016, 0018, 0020): one round trip,
+ * one generic plan per statement and connection (its reads stay on the right indexes even when that plan was
+ * made on a near-empty queue), and the locks taken before the claiming statement takes its snapshot.
  */
 export async function claimExecutions(
   db: Executor,
