@@ -148,11 +148,12 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
       timeoutMs: 30_000,
     },
   );
-  const enqueuer = createDatabase({ url: options.databaseUrl, maxConnections: 8 });
-  const worker = createDatabase({ url: options.databaseUrl, maxConnections: 10 });
+  // One pool for the enqueue and the sender, as in the app's process (web server with its in-process worker):
+  // the enqueue then hands its rows to the sender already leased (see enqueueForUsers).
+  const worker = createDatabase({ url: options.databaseUrl, maxConnections: 18 });
   let host: WorkerHost | undefined;
   try {
-    const db = enqueuer.db;
+    const db = worker.db;
     const keys = await getVapidKeys(db);
     const n = options.messages;
     // n users with one device each: every notification is its own sendPushNotification call.
@@ -222,6 +223,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
       console.log(`\nfan-out window (µs, monotonic): ${mark0} ${process.hrtime.bigint() / 1000n}`);
       await sleep(600); // pg_stat_database is updated at most every 500 ms
       console.log(`transactions in the window: ${(await xacts()) - x0}`);
+      console.log(`sender: ${JSON.stringify(host.status().consumers)}`);
     }
     const cpuNote = `CPU used: app+sender process ${(oursCpu.app / 1000).toFixed(1)} s, push double ${(oursCpu.double / 1000).toFixed(1)} s, PostgreSQL backends ${(oursCpu.postgres / 1000).toFixed(1)} s`;
     await waitForIdle(db);
@@ -237,12 +239,18 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
                          where status = 'sent'`);
     await control("/reset", {});
     const d0 = preciseNow();
+    const drainMark = process.hrtime.bigint() / 1000n;
+    const drainCpu0 = process.cpuUsage();
     host = new WorkerHost(worker, "worker", { info: () => {}, error: console.error }).register(
       pushSenderConsumer({ concurrency: options.senderConcurrency, pollMs: 1_000 }),
     );
     await host.start();
     const drained = await waitForDelivered(sent?.sent ?? n, 180_000);
     const drainRate = drained.delivered / (((drained.lastAt ?? Number.NaN) - d0) / 1000);
+    const drainCpu = process.cpuUsage(drainCpu0);
+    if (process.env.BENCH_MARK) {
+      console.log(`sender-alone window (µs, monotonic): ${drainMark} ${process.hrtime.bigint() / 1000n}; app CPU ${((drainCpu.user + drainCpu.system) / drained.delivered).toFixed(0)} µs/msg`);
+    }
     await waitForIdle(db);
 
     // (1d) One broadcast: a single sendPushNotification({ userIds }) call for the same n users (one
@@ -253,6 +261,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     );
     await control("/reset", {});
     const broadcastCpu0 = process.cpuUsage();
+    const broadcastMark = process.hrtime.bigint() / 1000n;
     const bt0 = preciseNow();
     const broadcast = await sendPushNotification(
       { ...notification(1), userIds: fans.map((fan) => fan.id), userName: undefined },
@@ -263,6 +272,9 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     const broadcastCpu = process.cpuUsage(broadcastCpu0);
     const broadcastRate = broadcasted.delivered / (((broadcasted.lastAt ?? Number.NaN) - bt0) / 1000);
     const broadcastCpuUs = (broadcastCpu.user + broadcastCpu.system) / broadcasted.delivered;
+    if (process.env.BENCH_MARK) {
+      console.log(`broadcast window (µs, monotonic): ${broadcastMark} ${process.hrtime.bigint() / 1000n}`);
+    }
     await waitForIdle(db);
 
     // (1b) Baseline: the same messages, web-push's sendNotification one by one (VAPID signed per call).
@@ -401,7 +413,6 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
   } finally {
     await host?.stop(2_000);
     await worker.close();
-    await enqueuer.close();
     await stopProcess(double);
   }
 }

@@ -104,6 +104,41 @@ describe("sendPushNotification → sender → push service", () => {
     console.log(`enqueue → delivered (2 devices): ${elapsed} ms`);
   });
 
+  it("hands notifications made in the sender's own process straight to it; test sends wait their turn", async () => {
+    const phone = await subscribeDevice();
+    const laptop = await subscribeDevice();
+    const adopted = () => host.status().consumers[0]?.adopted ?? 0;
+    const before = adopted();
+    const { messageIds } = await sendPushNotification({
+      userName: "bo",
+      title: "Handed over",
+      targetUrl: "/",
+    });
+    const received = await double.waitForMessages(2);
+    expect(new Set(received.map((m) => m.subscriptionId))).toEqual(new Set([phone.id, laptop.id]));
+    // Written already leased to this process's sender and run at once: no claim took them.
+    expect(adopted() - before).toBe(2);
+    const rows = await waitForRows(messageIds, (r) => r.every((row) => row.status === "sent"));
+    expect(rows.map((row) => [row.status, row.attempts, row.leaseOwner])).toEqual([
+      ["sent", 1, null],
+      ["sent", 1, null],
+    ]);
+    // A low-priority message is queued like any other and claimed: it never goes ahead of waiting work.
+    const low = await sendPushNotification({
+      userName: "bo",
+      title: "Test",
+      targetUrl: "/",
+      priority: "low",
+    });
+    await double.waitForMessages(4);
+    expect(adopted() - before).toBe(2);
+    const lowRows = await waitForRows(low.messageIds, (r) => r.every((row) => row.status === "sent"));
+    expect(lowRows.map((row) => [row.status, row.attempts])).toEqual([
+      ["sent", 1],
+      ["sent", 1],
+    ]);
+  });
+
   it("reuses one VAPID token per push service instead of signing each message", async () => {
     await subscribeDevice();
     await sendPushNotification({ userName: "bo", title: "One", targetUrl: "/" });

@@ -3,10 +3,18 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { createDatabase, type DatabaseHandle } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import { workerProcesses } from "@/db/schema";
+import type { LocalIntake } from "@/lib/worker/consumer";
 import { WorkerHost } from "@/lib/worker/host";
 import { listLiveWorkers } from "@/lib/worker/registry";
 import { sleep, waitFor } from "./support/fresh-database";
-import { createTestJobTable, enqueueTestJobs, testConsumer, testJobs } from "./support/test-consumer";
+import {
+  createTestJobTable,
+  enqueueTestJobs,
+  insertLeasedTestJobs,
+  type TestJob,
+  testConsumer,
+  testJobs,
+} from "./support/test-consumer";
 
 const quiet = { info: () => {}, error: () => {} };
 describe("worker host on PostgreSQL", () => {
@@ -201,6 +209,100 @@ describe("worker host on PostgreSQL", () => {
     const [job] = await testJobs(handle.db);
     expect(job?.status).toBe("queued");
     expect(job?.lease_owner).toBeNull();
+  });
+
+  describe("work made in its own process (LocalIntake)", () => {
+    /** A host whose consumer's intake is kept, started and through its first (empty) claim. */
+    async function hostWithIntake(options: Parameters<typeof testConsumer>[0] = {}) {
+      let intake: LocalIntake<TestJob> | undefined;
+      const host = await startHost(testConsumer({ ...options, started: (given) => (intake = given) }));
+      const claims = () => host.status().consumers[0]?.claims ?? 0;
+      await waitFor(
+        async () => claims(),
+        (count) => count >= 1,
+      );
+      if (!intake) throw new Error("the host did not offer its intake");
+      return { host, intake };
+    }
+
+    it("runs jobs handed over without claiming them, in the slots it lent", async () => {
+      const { host, intake } = await hostWithIntake({ concurrency: 4 });
+      expect(intake.workerId).toBe(host.id);
+      expect(intake.reserve(10)).toBe(4);
+      // Every slot is lent: nothing more until some are given back.
+      expect(intake.reserve(1)).toBe(0);
+      const jobs = await insertLeasedTestJobs(handle.db, host.id, 3);
+      const claimsBefore = host.status().consumers[0]?.claims;
+      intake.adopt(jobs, 4);
+      const rows = await waitFor(
+        () => testJobs(handle.db),
+        (all) => all.length === 3 && all.every((row) => row.status === "done"),
+      );
+      expect(rows.map((row) => [row.status, row.attempts, row.done_by])).toEqual(
+        Array(3).fill(["done", 1, [host.id]]),
+      );
+      expect(host.status().consumers[0]).toMatchObject({ adopted: 3, processed: 3 });
+      // Their ends do not start claim rounds (nothing was due because of them).
+      expect(host.status().consumers[0]?.claims).toBe(claimsBefore);
+      expect(intake.reserve(10)).toBe(4);
+    });
+
+    it("lends no slot while work waits in the table: the waiting work goes first", async () => {
+      const releases = new Map<number, () => void>();
+      const work = (job: TestJob) => new Promise<void>((resolve) => releases.set(job.id, resolve));
+      // Claims of 3: with 1 slot free of 4 it waits for more before claiming the work still waiting.
+      const { host, intake } = await hostWithIntake({ concurrency: 4, claimBatch: 3, pollMs: 100, work });
+      await enqueueTestJobs(handle.db, 6);
+      await waitFor(
+        async () => releases.size,
+        (running) => running === 4,
+      );
+      releases.get(Math.min(...releases.keys()))?.();
+      await waitFor(
+        async () => host.status().consumers[0]?.inFlight ?? 0,
+        (inFlight) => inFlight === 3,
+      );
+      expect(intake.reserve(1)).toBe(0);
+      // Drained: its last claim finds less than it could take, and slots are lent again.
+      const releaseAll = setInterval(() => {
+        for (const resolve of releases.values()) resolve();
+      }, 20);
+      try {
+        await waitFor(
+          () => testJobs(handle.db),
+          (rows) => rows.every((row) => row.status === "done"),
+        );
+        const lent = await waitFor(
+          async () => {
+            const granted = intake.reserve(1);
+            if (granted > 0) intake.adopt([], granted);
+            return granted;
+          },
+          (granted) => granted === 1,
+        );
+        expect(lent).toBe(1);
+      } finally {
+        clearInterval(releaseAll);
+      }
+    });
+
+    it("hands jobs back when it stopped before they were handed over", async () => {
+      const { host, intake } = await hostWithIntake();
+      expect(intake.reserve(2)).toBe(2);
+      const jobs = await insertLeasedTestJobs(handle.db, host.id, 2);
+      await host.stop(2_000);
+      expect(intake.reserve(1)).toBe(0);
+      intake.adopt(jobs, 2);
+      const rows = await waitFor(
+        () => testJobs(handle.db),
+        (all) => all.every((row) => row.status === "queued"),
+      );
+      expect(rows.map((row) => [row.status, row.lease_owner])).toEqual([
+        ["queued", null],
+        ["queued", null],
+      ]);
+      expect(host.status().consumers[0]?.adopted).toBe(0);
+    });
   });
 });
 

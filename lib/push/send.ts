@@ -7,7 +7,9 @@ import { Batcher, batcherPerHandle } from "@/db/batch";
 import { PUSH_CHANNEL } from "@/db/channels";
 import { type Executor, getDb, intArray, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
+import type { LocalIntake } from "@/lib/worker/consumer";
 import { buildPayload, type NotificationInput, notificationInputSchema } from "./payload";
+import { localSenderFor, type PushJob } from "./sender";
 
 /** Bad input to sendPushNotification: a message for people, and the fields at fault. */
 export class PushInputError extends Error {
@@ -97,7 +99,7 @@ export async function sendPushNotification(
       select d.user_id, d.subscription_id, c.id, ${content.priority}::push_priority
       from devices d cross join content c
       order by d.subscription_id
-      returning id),
+      returning id, status),
     ${wakeSender}
     select (select count(*)::int from target) as users,
       (select id from content) as payload_id,
@@ -131,10 +133,11 @@ type UserItem = Content & { username: string };
 // up as well (at worst after its poll interval). PostgreSQL serializes notifying commits, WAL flush
 // included, so a NOTIFY per notification would cap a fan-out at one commit per disk flush. The check is a
 // function (migration 0019) so that it reads the due index whatever the table's size when it was planned.
+// Rows written already leased to this process's sender (`enqueueForUsers`) were never due: no wake-up.
 const wakeSender = sql`
     woken as (
       select pg_notify(${PUSH_CHANNEL}, '') from queued
-      where not (select push_messages_due_exist())
+      where status = 'queued' and not (select push_messages_due_exist())
       limit 1)`;
 
 /**
@@ -144,11 +147,34 @@ const wakeSender = sql`
  * jsonb_to_recordset's default of 100 input rows, joins to users and devices became hash joins over both
  * whole tables (5 ms per statement at 10,000 users, auto_explain). Each lookup is therefore a LATERAL
  * subquery kept apart by `offset 0`: one index probe per input row, whatever the tables' size.
+ *
+ * With `local` (a push sender this process runs on the same database, outside any transaction of the
+ * caller's), up to the slots it can spare of the real (normal-priority) rows are written already leased to
+ * it, as its claim would leave them, and handed to it when the statement has committed: no claim query and
+ * no NOTIFY for them. The rest are queued as usual. A crash in between leaves them leased: they are claimed
+ * again when the lease expires, like any claimed row whose worker died.
  */
-async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedNotification[]> {
-  const rows = await queryRows<{ n: number; users: number; payload_id: number | null; ids: number[] | null }>(
-    db,
-    sql`
+async function enqueueForUsers(
+  db: Executor,
+  items: UserItem[],
+  local?: LocalIntake<PushJob>,
+): Promise<QueuedNotification[]> {
+  const eligible = items.filter((item) => item.priority === "normal").length;
+  // A user may have several devices: hold a few slots per notification, give back what was not used.
+  const slots = local && eligible > 0 ? local.reserve(eligible * 4) : 0;
+  let jobs: PushJob[] = [];
+  try {
+    const rows = await queryRows<{
+      n: number;
+      users: number;
+      payload_id: number | null;
+      ids: number[] | null;
+      leased: string | null;
+      payload: string | null;
+      key_version: number;
+    }>(
+      db,
+      sql`
     with input as materialized (
       select i.*, nextval(pg_get_serial_sequence('push_payloads', 'id'))::int as pid
       from jsonb_to_recordset(${JSON.stringify(items.map((item, n) => ({ ...item, n })))}::jsonb) as i(
@@ -158,8 +184,13 @@ async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedN
       select i.n, u.id as user_id from input i
       cross join lateral (select id from users where username = i.username offset 0) u),
     devices as (
-      select r.n, r.user_id, s.id as subscription_id from recipients r
-      cross join lateral (select id from push_subscriptions where user_id = r.user_id offset 0) s),
+      select r.n, r.user_id, s.id as subscription_id, s.endpoint, s.p256dh, s.auth from recipients r
+      cross join lateral (
+        select id, endpoint, p256dh, auth from push_subscriptions where user_id = r.user_id offset 0) s),
+    placed as materialized (
+      select d.*, i.pid, i.priority, i.priority = 'normal'
+        and row_number() over (partition by i.priority order by d.subscription_id) <= ${slots}::int as leased
+      from devices d join input i on i.n = d.n),
     content as (
       insert into push_payloads (id, title, body, target_url, icon_url, payload, urgency, ttl_seconds)
       overriding system value
@@ -167,23 +198,57 @@ async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedN
       where exists (select 1 from devices d where d.n = i.n)
       returning id),
     queued as (
-      insert into push_messages (user_id, subscription_id, payload_id, priority)
-      select d.user_id, d.subscription_id, i.pid, i.priority
-      from devices d join input i on i.n = d.n
-      order by d.subscription_id
-      returning id, payload_id),
-    ${wakeSender}
+      insert into push_messages (user_id, subscription_id, payload_id, priority, status, attempts, lease_owner,
+        lease_expires_at)
+      select user_id, subscription_id, pid, priority,
+        (case when leased then 'sending' else 'queued' end)::push_message_status, case when leased then 1 else 0 end,
+        case when leased then ${local?.workerId ?? null}::text end,
+        case when leased then now() + make_interval(secs => ${(local?.leaseMs ?? 0) / 1000}) end
+      from placed
+      order by subscription_id
+      returning id, payload_id, subscription_id, status),
+    ${wakeSender},
+    handed as (
+      select q.payload_id, json_agg(json_build_array(q.id, p.subscription_id, p.endpoint, p.p256dh, p.auth))::text
+        as leased
+      from queued q join placed p on p.subscription_id = q.subscription_id and p.pid = q.payload_id
+      where q.status = 'sending'
+      group by q.payload_id)
     select i.n, (select count(*)::int from recipients r where r.n = i.n) as users,
       (select c.id from content c where c.id = i.pid) as payload_id,
       (select array_agg(q.id order by q.id) from queued q where q.payload_id = i.pid) as ids,
+      h.leased, case when h.leased is not null then i.payload::text end as payload,
+      (select version from push_credentials where id = 1) as key_version,
       (select count(*) from woken) as notified
-    from input i order by i.n`,
-    { prepared: true },
-  );
-  return rows.map((row) => {
-    const ids = (row.ids ?? []).map(Number);
-    return { queued: ids.length, messageIds: ids, payloadId: row.payload_id, users: row.users };
-  });
+    from input i left join handed h on h.payload_id = i.pid
+    order by i.n`,
+      { prepared: true },
+    );
+    jobs = rows.flatMap((row) => {
+      const item = items[row.n];
+      if (!row.leased || !item || row.payload_id === null) return [];
+      const leased = JSON.parse(row.leased) as [number, number, string, string, string][];
+      return leased.map(([id, subscriptionId, endpoint, p256dh, auth]) => ({
+        id,
+        subscription_id: subscriptionId,
+        endpoint,
+        p256dh,
+        auth,
+        payload_id: Number(row.payload_id),
+        payload: row.payload,
+        urgency: item.urgency as PushJob["urgency"],
+        ttl_seconds: item.ttl_seconds,
+        attempts: 1,
+        key_version: row.key_version,
+      }));
+    });
+    return rows.map((row) => {
+      const ids = (row.ids ?? []).map(Number);
+      return { queued: ids.length, messageIds: ids, payloadId: row.payload_id, users: row.users };
+    });
+  } finally {
+    if (local && slots > 0) local.adopt(jobs, slots);
+  }
 }
 
 /**
@@ -192,8 +257,11 @@ async function enqueueForUsers(db: Executor, items: UserItem[]): Promise<QueuedN
  */
 const coalescerFor = batcherPerHandle(
   (db: Executor) =>
-    new Batcher<UserItem, QueuedNotification | undefined>((items) => enqueueForUsers(db, items), {
-      maxItems: 256,
-      maxInFlight: 1,
-    }),
+    new Batcher<UserItem, QueuedNotification | undefined>(
+      (items) => enqueueForUsers(db, items, localSenderFor(db)),
+      {
+        maxItems: 256,
+        maxInFlight: 1,
+      },
+    ),
 );

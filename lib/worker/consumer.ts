@@ -40,6 +40,29 @@ export interface Consumer<Job> {
   listens?: { channel: string; onNotify(payload: string): void }[];
   /** Periodic housekeeping, such as ending jobs whose worker died. */
   recoverExpired?(db: Database): Promise<void>;
+  /**
+   * Called when its host starts: `intake` runs jobs this process claimed for the host itself (rows written
+   * already leased to `intake.workerId`), without a claim query or a NOTIFY.
+   */
+  started?(intake: LocalIntake<Job>): void;
   /** Called when its host stops, after the last job: close what the consumer keeps open (connections). */
   stopped?(): void;
+}
+
+/** A running consumer's free slots, offered to work made in the same process (see `Consumer.started`). */
+export interface LocalIntake<Job> {
+  db: Database;
+  workerId: string;
+  /** How long a lease written for this worker must hold (it is renewed like a claimed job's). */
+  leaseMs: number;
+  /**
+   * Holds up to `wanted` free slots and returns how many: 0 while the host is stopping, or behind (its last
+   * claim filled every free slot: work is waiting in the table, and it goes first).
+   */
+  reserve(wanted: number): number;
+  /**
+   * Runs `jobs` (already leased to `workerId`) in slots held by `reserve`, and frees the rest of the
+   * `reserved` ones. A host that stopped meanwhile hands the jobs back (`releaseLeases`) instead.
+   */
+  adopt(jobs: Job[], reserved: number): void;
 }

@@ -5,7 +5,7 @@ import { eq, lt, sql } from "drizzle-orm";
 import type { DatabaseHandle } from "@/db/client";
 import { workerProcesses } from "@/db/schema";
 import { errorMessage } from "@/lib/error-message";
-import type { Consumer } from "./consumer";
+import type { Consumer, LocalIntake } from "./consumer";
 
 export type WorkerKind = "web" | "worker";
 
@@ -14,6 +14,8 @@ export interface ConsumerStatus {
   inFlight: number;
   /** Claim rounds completed (whether or not they found work): a test can wait for the next one. */
   claims: number;
+  /** Jobs this process wrote already leased to the host and handed over (no claim): see `LocalIntake`. */
+  adopted: number;
   processed: number;
   failed: number;
   lastError: string | null;
@@ -43,6 +45,12 @@ export const WORKER_STALE_AFTER_MS = 30_000;
 /** Runs one consumer: claims while there is capacity, sleeps until woken or the poll interval passes. */
 class ConsumerRunner<Job> {
   private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** Slots held by `LocalIntake.reserve` for jobs being written in this process. */
+  private reserved = 0;
+  /** The last claim left free slots: nothing more was due for this worker when it ran. */
+  private caughtUp = false;
+  /** Resolved when a slot frees (a job ends or a reservation is given back). */
+  private freed: { promise: Promise<void>; resolve: () => void } | null = null;
   private wakeRequested = true;
   private wakeUp: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
@@ -62,7 +70,15 @@ class ConsumerRunner<Job> {
     private readonly workerId: string,
     private readonly log: Logger,
   ) {
-    this.stats = { name: consumer.name, inFlight: 0, claims: 0, processed: 0, failed: 0, lastError: null };
+    this.stats = {
+      name: consumer.name,
+      inFlight: 0,
+      claims: 0,
+      adopted: 0,
+      processed: 0,
+      failed: 0,
+      lastError: null,
+    };
   }
 
   async start(): Promise<void> {
@@ -73,6 +89,56 @@ class ConsumerRunner<Job> {
     }
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(50, this.consumer.leaseMs / 3));
     this.loopDone = this.loop();
+    this.consumer.started?.(this.intake());
+  }
+
+  private intake(): LocalIntake<Job> {
+    return {
+      db: this.handle.db,
+      workerId: this.workerId,
+      leaseMs: this.consumer.leaseMs,
+      reserve: (wanted) => {
+        if (!this.running || !this.caughtUp) return 0;
+        const granted = Math.max(0, Math.min(wanted, this.free()));
+        this.reserved += granted;
+        return granted;
+      },
+      adopt: (jobs, reserved) => {
+        this.reserved -= reserved;
+        if (jobs.length < reserved) this.signalFreed();
+        if (jobs.length === 0) return;
+        if (!this.running) {
+          const keys = jobs.map((job) => this.consumer.keyOf(job));
+          void this.consumer
+            .releaseLeases?.(this.handle.db, { workerId: this.workerId, keys })
+            .catch((error) => this.log.error(`${this.consumer.name}: release failed`, error));
+          return;
+        }
+        this.stats.adopted += jobs.length;
+        // Not part of the claim loop's wake-ups: these rows were never due, so no sender waits on their end.
+        for (const job of jobs) this.run(job, false);
+      },
+    };
+  }
+
+  private free(): number {
+    return this.consumer.concurrency - this.inFlight.size - this.reserved;
+  }
+
+  private signalFreed(): void {
+    this.freed?.resolve();
+    this.freed = null;
+  }
+
+  private nextFreed(): Promise<void> {
+    if (!this.freed) {
+      let resolve = () => {};
+      const promise = new Promise<void>((done) => {
+        resolve = done;
+      });
+      this.freed = { promise, resolve };
+    }
+    return this.freed.promise;
   }
 
   wake(): void {
@@ -83,11 +149,11 @@ class ConsumerRunner<Job> {
   private async loop(): Promise<void> {
     let failures = 0;
     while (this.running) {
-      const free = this.consumer.concurrency - this.inFlight.size;
+      const free = this.free();
       const batch = Math.min(this.consumer.claimBatch ?? 1, this.consumer.concurrency);
-      if (free <= 0 || (this.inFlight.size > 0 && free < batch)) {
-        // At capacity (or below the claim batch): only a finished job (or stop) makes claiming worthwhile.
-        await Promise.race([...[...this.inFlight.values()].map((entry) => entry.done), this.stopped]);
+      if (free <= 0 || (this.inFlight.size + this.reserved > 0 && free < batch)) {
+        // At capacity (or below the claim batch): only a freed slot (or stop) makes claiming worthwhile.
+        await Promise.race([this.nextFreed(), this.stopped]);
         continue;
       }
       this.wakeRequested = false;
@@ -100,7 +166,8 @@ class ConsumerRunner<Job> {
         });
         failures = 0;
         this.stats.claims += 1;
-        for (const job of jobs) this.run(job);
+        this.caughtUp = jobs.length < free;
+        for (const job of jobs) this.run(job, true);
         if (jobs.length === free) continue;
       } catch (error) {
         // Database gone (restart, network): back off and try again; postgres.js reconnects by itself.
@@ -136,7 +203,8 @@ class ConsumerRunner<Job> {
     await this.consumer.recoverExpired(this.handle.db);
   }
 
-  private run(job: Job): void {
+  /** `wake`: claim again when it ends (a claimed job's end may leave work due that nobody announced). */
+  private run(job: Job, wake: boolean): void {
     const key = this.consumer.keyOf(job);
     const controller = new AbortController();
     const done = (async () => {
@@ -154,7 +222,8 @@ class ConsumerRunner<Job> {
       } finally {
         this.inFlight.delete(key);
         this.stats.inFlight = this.inFlight.size;
-        this.wake();
+        this.signalFreed();
+        if (wake) this.wake();
       }
     })();
     this.inFlight.set(key, { controller, done });

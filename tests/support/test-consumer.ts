@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Database, type Executor, intArray, notify, queryRows } from "@/db/client";
-import type { Consumer, JobContext } from "@/lib/worker/consumer";
+import type { Consumer, JobContext, LocalIntake } from "@/lib/worker/consumer";
 
 export interface TestJob {
   id: number;
@@ -51,17 +51,20 @@ export async function testJobs(db: Executor) {
 }
 
 export function testConsumer(
-  options: Partial<Pick<Consumer<TestJob>, "concurrency" | "leaseMs" | "pollMs">> & {
+  options: Partial<Pick<Consumer<TestJob>, "concurrency" | "claimBatch" | "leaseMs" | "pollMs">> & {
     work?: (job: TestJob, ctx: JobContext) => Promise<void>;
+    started?: (intake: LocalIntake<TestJob>) => void;
   } = {},
 ): Consumer<TestJob> {
   return {
     name: "test-jobs",
     channel: TEST_CHANNEL,
     concurrency: options.concurrency ?? 4,
+    claimBatch: options.claimBatch,
     leaseMs: options.leaseMs ?? 5_000,
     pollMs: options.pollMs ?? 60_000,
     keyOf: (job) => String(job.id),
+    started: options.started,
     async claim(db: Database, { workerId, limit, leaseMs }) {
       return queryRows<TestJob>(
         db,
@@ -99,4 +102,15 @@ export function testConsumer(
       );
     },
   };
+}
+
+/** Jobs written already leased to `workerId` (as a local enqueue does for its own host), to hand over. */
+export async function insertLeasedTestJobs(db: Executor, workerId: string, count: number) {
+  return queryRows<TestJob>(
+    db,
+    sql`insert into host_test_jobs (payload, status, lease_owner, lease_expires_at, attempts)
+        select 'local ' || n, 'running', ${workerId}, now() + interval '30 seconds', 1
+        from generate_series(1, ${count}) as n
+        returning id, payload, attempts`,
+  );
 }
