@@ -249,7 +249,9 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     const drainRate = drained.delivered / (((drained.lastAt ?? Number.NaN) - d0) / 1000);
     const drainCpu = process.cpuUsage(drainCpu0);
     if (process.env.BENCH_MARK) {
-      console.log(`sender-alone window (µs, monotonic): ${drainMark} ${process.hrtime.bigint() / 1000n}; app CPU ${((drainCpu.user + drainCpu.system) / drained.delivered).toFixed(0)} µs/msg`);
+      console.log(
+        `sender-alone window (µs, monotonic): ${drainMark} ${process.hrtime.bigint() / 1000n}; app CPU ${((drainCpu.user + drainCpu.system) / drained.delivered).toFixed(0)} µs/msg`,
+      );
     }
     await waitForIdle(db);
 
