@@ -204,4 +204,65 @@ describe("the push enqueue on a young install", () => {
     // Nothing is left due: the next claim finds nothing.
     expect(await consumer.claim(db, { workerId: "gone-test", limit: 8, leaseMs: 30_000 })).toEqual([]);
   });
+
+  it("the sender's housekeeping and a device's removal read what they change, not the whole queue", async () => {
+    const db = fresh.handle.db;
+    // A deep queue for one device (half delivered, half waiting) and a device with 3 rows waiting, analyzed.
+    const [device] = await queryRows<{ id: number; user_id: number }>(
+      db,
+      sql`insert into push_subscriptions (user_id, endpoint, p256dh, auth, device_label)
+          select id, 'https://push.example.net/leaving', 'BNotUsedBecauseNothingIsSent', 'not-used', 'test'
+          from users where username = 'young1'
+          returning id, user_id`,
+    );
+    await db.execute(sql`
+      with content as (
+        insert into push_payloads (title, body, target_url, payload)
+        select 'Deep', 'Deep', '/', '{}'::jsonb from generate_series(1, ${GROWTH * 2}) g
+        returning id)
+      insert into push_messages (user_id, subscription_id, payload_id, status, sent_at)
+      select s.user_id, s.id, c.id, (case when c.id % 2 = 0 then 'sent' else 'queued' end)::push_message_status,
+        case when c.id % 2 = 0 then now() end
+      from content c, lateral (select id, user_id from push_subscriptions order by id limit 1) s`);
+    const leaving = await queryRows<{ id: number }>(
+      db,
+      sql`insert into push_messages (user_id, subscription_id, payload_id)
+          select ${device?.user_id}, ${device?.id}, id from push_payloads order by id desc limit 3
+          returning id`,
+    );
+    await db.execute(sql`analyze push_payloads, push_messages`);
+    let reads: Record<string, number> = {};
+    await db.transaction(async (tx) => {
+      const before = await readsSoFar(tx);
+      // A new sender's first sweep (its retention purge included), the device removed, the next sweep.
+      const consumer = pushSenderConsumer();
+      await consumer.recoverExpired?.(tx as never);
+      await tx.execute(sql`delete from push_subscriptions where id = ${device?.id}`);
+      await consumer.recoverExpired?.(tx as never);
+      const after = await readsSoFar(tx);
+      reads = Object.fromEntries(
+        Object.keys(after).map((table) => [table, (after[table] ?? 0) - (before[table] ?? 0)]),
+      );
+    });
+    const rows = await queryRows<{
+      status: string;
+      last_error: string | null;
+      subscription_id: number | null;
+    }>(
+      db,
+      sql`select status, last_error, subscription_id from push_messages
+          where id = any(${`{${leaving.map((row) => row.id).join(",")}}`}::int[])`,
+    );
+    expect(rows).toEqual(
+      Array(3).fill({
+        status: "failed",
+        last_error: "The device was removed before delivery.",
+        subscription_id: null,
+      }),
+    );
+    // Before migration 0021: each sweep and the removal read all of push_messages (8,000+ rows each), and the
+    // purge every stored content.
+    expect(reads.push_messages ?? 0).toBeLessThan(100);
+    expect(reads.push_payloads ?? 0).toBeLessThan(100);
+  });
 });

@@ -1,0 +1,3 @@
+CREATE INDEX "push_messages_subscription_idx" ON "push_messages" USING btree ("subscription_id");--> statement-breakpoint
+CREATE INDEX "push_messages_orphaned_idx" ON "push_messages" USING btree ("id") WHERE "push_messages"."subscription_id" is null and "push_messages"."status" in ('queued', 'sending');--> statement-breakpoint
+CREATE INDEX "push_payloads_created_idx" ON "push_payloads" USING btree ("created_at");
