@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { createDatabase, type Database, queryRows } from "@/db/client";
-import { claimDueMessages, markSent } from "@/lib/push/sender";
+import { claimDueMessages, markSent, pushSenderConsumer } from "@/lib/push/sender";
 import type { ExecutionDepthPoint } from "./depth-executions";
 import { fmt, percentile, type Row, settleAfterFill } from "./support";
 
@@ -30,6 +30,10 @@ export interface DepthPoint {
   oldServerP50: number;
   drainRate: number;
   drainClaimP50: number;
+  /** A new sender's housekeeping (its sweep and purge), a device with one waiting row removed, the next sweep. */
+  housekeepingP50: number;
+  /** The same without migration 0021's indexes (dropped inside the rolled-back transaction). */
+  oldHousekeepingP50: number;
 }
 
 const CLAIM_LIMIT = 16;
@@ -88,6 +92,30 @@ async function serverMs(db: Database, statement: ReturnType<typeof sql>): Promis
   return ms;
 }
 
+/** The sender's housekeeping and a device's removal at this depth, rolled back (see DepthPoint). */
+async function housekeepingMs(db: Database, old: boolean): Promise<number> {
+  let elapsed = 0;
+  await db
+    .transaction(async (tx) => {
+      if (old) {
+        await tx.execute(
+          sql`drop index push_messages_subscription_idx, push_messages_orphaned_idx, push_payloads_created_idx`,
+        );
+      }
+      const consumer = pushSenderConsumer();
+      const t0 = performance.now();
+      await consumer.recoverExpired?.(tx as never);
+      await tx.execute(sql`delete from push_subscriptions where device_label = 'depth-leaving'`);
+      await consumer.recoverExpired?.(tx as never);
+      elapsed = performance.now() - t0;
+      throw new RollBack();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RollBack)) throw error;
+    });
+  return elapsed;
+}
+
 async function fill(db: Database, depth: number) {
   await db.execute(sql`truncate push_messages`);
   const [ids] = await queryRows<{ user_id: number; first_sub: number; payload_id: number }>(
@@ -124,6 +152,10 @@ export async function benchDepth(options: DepthBenchOptions): Promise<{ rows: Ro
         'BKeyNotUsedTheseMessagesAreNeverSent', 'auth', 'depth'
       from generate_series(1, ${DEVICES}) g`);
     await db.execute(sql`
+      insert into push_subscriptions (user_id, endpoint, p256dh, auth, device_label)
+      select id, 'https://localhost:4300/push/depth-leaving', 'BKeyNotUsed', 'auth', 'depth-leaving'
+      from users where username = 'depth'`);
+    await db.execute(sql`
       insert into push_payloads (title, body, target_url, payload)
       values ('Depth', 'Depth bench', 'http://localhost:3300/', '{"web_push":8030}'::jsonb)`);
     // A small unrecorded round first, so the first depth does not pay for JIT and cold caches.
@@ -131,6 +163,10 @@ export async function benchDepth(options: DepthBenchOptions): Promise<{ rows: Ro
       const warmUp = points.length === 0 && depth === 2_000 && !options.depths.includes(2_000) && !warmedUp;
       process.stdout.write(warmUp ? "[warm-up] " : `[${depth}] `);
       await fill(db, depth);
+      await db.execute(sql`
+        insert into push_messages (user_id, subscription_id, payload_id, next_attempt_at)
+        select user_id, id, (select min(id) from push_payloads), now() + interval '1 hour'
+        from push_subscriptions where device_label = 'depth-leaving'`);
       await settleAfterFill(db, "push_messages");
       // Claim latency on the full queue (warm-up first: plan cache, buffers).
       for (let i = 0; i < 5; i++)
@@ -188,6 +224,10 @@ export async function benchDepth(options: DepthBenchOptions): Promise<{ rows: Ro
         }),
       );
       const drainRate = done / ((performance.now() - t0) / 1000);
+      const housekeeping: number[] = [];
+      for (let i = 0; i < 7; i++) housekeeping.push(await housekeepingMs(db, false));
+      const oldHousekeeping: number[] = [];
+      for (let i = 0; i < 3; i++) oldHousekeeping.push(await housekeepingMs(db, true));
       if (warmUp) {
         warmedUp = true;
         continue;
@@ -201,6 +241,8 @@ export async function benchDepth(options: DepthBenchOptions): Promise<{ rows: Ro
         oldServerP50: percentile(oldServer, 50),
         drainRate,
         drainClaimP50: percentile(drainClaims, 50),
+        housekeepingP50: percentile(housekeeping, 50),
+        oldHousekeepingP50: percentile(oldHousekeeping, 50),
       });
     }
     await db.execute(sql`truncate push_messages`);
@@ -218,6 +260,16 @@ export async function benchDepth(options: DepthBenchOptions): Promise<{ rows: Ro
         : ""
     }, claim p50 while draining ${fmt.ms(point.drainClaimP50)}`,
   }));
+  if (points.length > 0) {
+    const at = (pick: (point: DepthPoint) => number) =>
+      points.map((point) => fmt.ms(pick(point))).join(" / ");
+    rows.push({
+      measure: `Push housekeeping at depth ${points.map((point) => point.depth.toLocaleString("en")).join(" / ")} (p50)`,
+      ours: at((point) => point.housekeepingP50),
+      baseline: at((point) => point.oldHousekeepingP50),
+      note: "a sender's sweep and retention purge, a device with one waiting row removed, the next sweep; baseline: the same without migration 0021's indexes",
+    });
+  }
   return { rows, points };
 }
 
