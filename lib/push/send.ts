@@ -254,6 +254,8 @@ async function enqueueForUsers(
 /**
  * Single-user calls made outside a transaction at the same time (a fan-out from many requests or a loop)
  * share one statement: fewer round trips, commits and socket writes; each caller gets its own result.
+ * Two statements in flight: the next group is written while PostgreSQL runs the last (16 callers with the
+ * sender in the same process: 2,248–2,269 → 2,359–2,373 msg/s delivered, bench push part).
  */
 const coalescerFor = batcherPerHandle(
   (db: Executor) =>
@@ -261,7 +263,7 @@ const coalescerFor = batcherPerHandle(
       (items) => enqueueForUsers(db, items, localSenderFor(db)),
       {
         maxItems: 256,
-        maxInFlight: 1,
+        maxInFlight: 2,
       },
     ),
 );
