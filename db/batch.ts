@@ -26,6 +26,12 @@ export class Batcher<Item, Result> {
     if (this.inFlight >= this.options.maxInFlight || this.pending.length === 0) return;
     const batch = this.pending.splice(0, this.options.maxItems);
     this.inFlight += 1;
+    // Whether the event loop turns while the statement runs: it does when the statement goes through a
+    // socket (postgres.js), not when the database runs in this process (PGlite answers with promises only).
+    let turned = false;
+    setImmediate(() => {
+      turned = true;
+    });
     this.write(batch.map((entry) => entry.item))
       .then((results) => {
         for (const [i, entry] of batch.entries()) entry.resolve(results[i] as Result);
@@ -52,10 +58,14 @@ export class Batcher<Item, Result> {
         // join the next statement instead of the first of them going alone (16 callers made groups of 1 and
         // 16 by turns before). Not later: waiting for the event loop's check phase (setImmediate) put a
         // whole turn of a busy process's other work (a push sender's encryptions) before every statement.
-        process.nextTick(() => {
+        // Unless the loop never turned meanwhile: a stream of callers on PGlite would then hold up every
+        // timer, socket and NOTIFY of the process for as long as it lasts.
+        const giveBack = () => {
           this.inFlight -= 1;
           this.flush();
-        });
+        };
+        if (turned) process.nextTick(giveBack);
+        else setImmediate(giveBack);
       });
   }
 }

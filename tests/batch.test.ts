@@ -37,6 +37,29 @@ describe("Batcher", () => {
     expect(middle).toEqual(middle.map(() => callers));
   });
 
+  it("lets timers and I/O run between statements that never leave the process (PGlite)", async () => {
+    // PGlite answers a query with promises only: no socket, no timer. A stream of callers must still let
+    // the rest of the process (lease heartbeats, HTTP, NOTIFY) have a turn, not wait until it dries up.
+    const batcher = new Batcher<number, number>(async (items) => items, { maxItems: 4, maxInFlight: 1 });
+    let written = 0;
+    let writtenWhenTheLoopTurned = -1;
+    setImmediate(() => {
+      writtenWhenTheLoopTurned = written;
+    });
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 50; i++) {
+          await batcher.add(i);
+          written += 1;
+        }
+      }),
+    );
+    expect(written).toBe(400);
+    // Before: only once all 400 were written.
+    expect(writtenWhenTheLoopTurned).toBeGreaterThanOrEqual(0);
+    expect(writtenWhenTheLoopTurned).toBeLessThan(40);
+  });
+
   it("sends a lone call at once", async () => {
     const batcher = new Batcher<string, string>(async (items) => items.map((item) => item.toUpperCase()), {
       maxItems: 8,

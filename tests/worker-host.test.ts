@@ -215,24 +215,35 @@ describe("worker host on PostgreSQL", () => {
     /** A host whose consumer's intake is kept, started and through its first (empty) claim. */
     async function hostWithIntake(options: Parameters<typeof testConsumer>[0] = {}) {
       let intake: LocalIntake<TestJob> | undefined;
-      const host = await startHost(testConsumer({ ...options, started: (given) => (intake = given) }));
+      let claimsStarted = 0;
+      const host = await startHost(
+        testConsumer({
+          ...options,
+          started: (given) => {
+            intake = given;
+          },
+          claiming: () => {
+            claimsStarted += 1;
+          },
+        }),
+      );
       const claims = () => host.status().consumers[0]?.claims ?? 0;
       await waitFor(
         async () => claims(),
         (count) => count >= 1,
       );
       if (!intake) throw new Error("the host did not offer its intake");
-      return { host, intake };
+      return { host, intake, claimsStarted: () => claimsStarted };
     }
 
     it("runs jobs handed over without claiming them, in the slots it lent", async () => {
-      const { host, intake } = await hostWithIntake({ concurrency: 4 });
+      const { host, intake, claimsStarted } = await hostWithIntake({ concurrency: 4 });
       expect(intake.workerId).toBe(host.id);
       expect(intake.reserve(10)).toBe(4);
       // Every slot is lent: nothing more until some are given back.
       expect(intake.reserve(1)).toBe(0);
       const jobs = await insertLeasedTestJobs(handle.db, host.id, 3);
-      const claimsBefore = host.status().consumers[0]?.claims;
+      const claimsBefore = claimsStarted();
       intake.adopt(jobs, 4);
       const rows = await waitFor(
         () => testJobs(handle.db),
@@ -242,9 +253,11 @@ describe("worker host on PostgreSQL", () => {
         Array(3).fill(["done", 1, [host.id]]),
       );
       expect(host.status().consumers[0]).toMatchObject({ adopted: 3, processed: 3 });
-      // Their ends do not start claim rounds (nothing was due because of them).
-      expect(host.status().consumers[0]?.claims).toBe(claimsBefore);
+      // Their ends do not start claim rounds (nothing was due because of them): a claim would have started
+      // in the microtasks right after the last one ended, long before this database round trip returned.
+      expect(claimsStarted()).toBe(claimsBefore);
       expect(intake.reserve(10)).toBe(4);
+      intake.adopt([], 4);
     });
 
     it("lends no slot while work waits in the table: the waiting work goes first", async () => {
@@ -286,20 +299,59 @@ describe("worker host on PostgreSQL", () => {
       }
     });
 
-    it("hands jobs back when it stopped before they were handed over", async () => {
-      const { host, intake } = await hostWithIntake();
+    it("lends no slot a claim in progress may fill", async () => {
+      // A slow claim every 200 ms (the poll): the slots it asked for are not free while it runs.
+      const { intake, claimsStarted } = await hostWithIntake({
+        concurrency: 4,
+        pollMs: 200,
+        claimDelayMs: 400,
+      });
+      const started = claimsStarted();
+      await waitFor(
+        async () => claimsStarted(),
+        (count) => count > started,
+      );
+      expect(intake.reserve(4)).toBe(0);
+    });
+
+    it("claims the work a local write left waiting before lending again", async () => {
+      // No NOTIFY and an hour's poll: only the hand-over can say that work waits.
+      const { host, intake } = await hostWithIntake({ concurrency: 4, pollMs: 3_600_000 });
       expect(intake.reserve(2)).toBe(2);
-      const jobs = await insertLeasedTestJobs(handle.db, host.id, 2);
-      await host.stop(2_000);
+      const leased = await insertLeasedTestJobs(handle.db, host.id, 2);
+      await enqueueTestJobs(handle.db, 3, { wake: false });
+      intake.adopt(leased, 2, true);
       expect(intake.reserve(1)).toBe(0);
-      intake.adopt(jobs, 2);
       const rows = await waitFor(
         () => testJobs(handle.db),
-        (all) => all.every((row) => row.status === "queued"),
+        (all) => all.length === 5 && all.every((row) => row.status === "done"),
       );
-      expect(rows.map((row) => [row.status, row.lease_owner])).toEqual([
-        ["queued", null],
-        ["queued", null],
+      expect(rows.map((row) => row.status)).toEqual(Array(5).fill("done"));
+      expect(host.status().consumers[0]).toMatchObject({ adopted: 2, processed: 5 });
+    });
+
+    it("stopping waits for jobs being written for it, hands them back and announces them", async () => {
+      const { host, intake } = await hostWithIntake();
+      // Another worker, polling once an hour: only the announcement can bring it the jobs.
+      const next = await startHost(testConsumer({ pollMs: 3_600_000 }), other);
+      expect(intake.reserve(2)).toBe(2);
+      const jobs = await insertLeasedTestJobs(handle.db, host.id, 2);
+      const stopping = host.stop(10_000);
+      expect(intake.reserve(1)).toBe(0);
+      // The write ends a round trip later, while stop() waits for it.
+      await testJobs(handle.db);
+      intake.adopt(jobs, 2);
+      await stopping;
+      // Handed back before stop() returned (the database may be closed right after it).
+      const right = await testJobs(handle.db);
+      expect(right.every((row) => row.lease_owner !== host.id)).toBe(true);
+      const rows = await waitFor(
+        () => testJobs(handle.db),
+        (all) => all.every((row) => row.status === "done"),
+      );
+      expect(rows.map((row) => [row.status, row.done_by])).toEqual([
+        ["done", [next.id]],
+        ["done", [next.id]],
       ]);
       expect(host.status().consumers[0]?.adopted).toBe(0);
     });

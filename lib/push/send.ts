@@ -163,6 +163,7 @@ async function enqueueForUsers(
   // A user may have several devices: hold a few slots per notification, give back what was not used.
   const slots = local && eligible > 0 ? local.reserve(eligible * 4) : 0;
   let jobs: PushJob[] = [];
+  let leftWaiting = false;
   try {
     const rows = await queryRows<{
       n: number;
@@ -226,8 +227,9 @@ async function enqueueForUsers(
     );
     jobs = rows.flatMap((row) => {
       const item = items[row.n];
-      if (!row.leased || !item || row.payload_id === null) return [];
-      const leased = JSON.parse(row.leased) as [number, number, string, string, string][];
+      if (!item || row.payload_id === null) return [];
+      const leased = row.leased ? (JSON.parse(row.leased) as [number, number, string, string, string][]) : [];
+      if (item.priority === "normal" && (row.ids?.length ?? 0) > leased.length) leftWaiting = true;
       return leased.map(([id, subscriptionId, endpoint, p256dh, auth]) => ({
         id,
         subscription_id: subscriptionId,
@@ -247,7 +249,7 @@ async function enqueueForUsers(
       return { queued: ids.length, messageIds: ids, payloadId: row.payload_id, users: row.users };
     });
   } finally {
-    if (local && slots > 0) local.adopt(jobs, slots);
+    if (local && slots > 0) local.adopt(jobs, slots, leftWaiting);
   }
 }
 

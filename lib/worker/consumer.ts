@@ -56,13 +56,15 @@ export interface LocalIntake<Job> {
   /** How long a lease written for this worker must hold (it is renewed like a claimed job's). */
   leaseMs: number;
   /**
-   * Holds up to `wanted` free slots and returns how many: 0 while the host is stopping, or behind (its last
-   * claim filled every free slot: work is waiting in the table, and it goes first).
+   * Holds up to `wanted` free slots and returns how many: 0 while the host is stopping, or while work may be
+   * waiting in the table (its last claim filled every free slot, or work was announced since): that goes
+   * first.
    */
   reserve(wanted: number): number;
   /**
    * Runs `jobs` (already leased to `workerId`) in slots held by `reserve`, and frees the rest of the
-   * `reserved` ones. A host that stopped meanwhile hands the jobs back (`releaseLeases`) instead.
+   * `reserved` ones. `leftWaiting`: the same write queued work it could not hand over (the host claims it
+   * before lending again). A host stopping meanwhile hands the jobs back (`releaseLeases`, then a NOTIFY).
    */
-  adopt(jobs: Job[], reserved: number): void;
+  adopt(jobs: Job[], reserved: number, leftWaiting?: boolean): void;
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { eq, lt, sql } from "drizzle-orm";
-import type { DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, notify } from "@/db/client";
 import { workerProcesses } from "@/db/schema";
 import { errorMessage } from "@/lib/error-message";
 import type { Consumer, LocalIntake } from "./consumer";
@@ -39,6 +39,7 @@ const consoleLogger: Logger = {
 };
 
 const REGISTRY_HEARTBEAT_MS = 5_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 /** Registry rows silent this long belong to dead processes and are removed. */
 export const WORKER_STALE_AFTER_MS = 30_000;
 
@@ -47,8 +48,15 @@ class ConsumerRunner<Job> {
   private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
   /** Slots held by `LocalIntake.reserve` for jobs being written in this process. */
   private reserved = 0;
-  /** The last claim left free slots: nothing more was due for this worker when it ran. */
+  /** Slots a claim in progress may fill. */
+  private claiming = 0;
+  /**
+   * The last claim left free slots and nothing was announced since (NOTIFY, a claimed job's end, work left
+   * waiting by a local enqueue): no work is known to wait in the table for this worker.
+   */
   private caughtUp = false;
+  /** Hand-backs of jobs adopted after stop() began; stop() waits for them. */
+  private readonly handingBack = new Set<Promise<void>>();
   /** Resolved when a slot frees (a job ends or a reservation is given back). */
   private freed: { promise: Promise<void>; resolve: () => void } | null = null;
   private wakeRequested = true;
@@ -98,20 +106,23 @@ class ConsumerRunner<Job> {
       workerId: this.workerId,
       leaseMs: this.consumer.leaseMs,
       reserve: (wanted) => {
-        if (!this.running || !this.caughtUp) return 0;
+        if (!this.running || !this.caughtUp || this.wakeRequested) return 0;
         const granted = Math.max(0, Math.min(wanted, this.free()));
         this.reserved += granted;
         return granted;
       },
-      adopt: (jobs, reserved) => {
+      adopt: (jobs, reserved, leftWaiting = false) => {
         this.reserved -= reserved;
-        if (jobs.length < reserved) this.signalFreed();
+        // Slots given back (and stop() waiting for the last reservation) are looked at again.
+        if (reserved > 0) this.signalFreed();
+        // The same enqueue queued more than it could hand over: claim those before lending again.
+        if (leftWaiting) this.wake();
         if (jobs.length === 0) return;
         if (!this.running) {
-          const keys = jobs.map((job) => this.consumer.keyOf(job));
-          void this.consumer
-            .releaseLeases?.(this.handle.db, { workerId: this.workerId, keys })
-            .catch((error) => this.log.error(`${this.consumer.name}: release failed`, error));
+          const handing = this.handBack(jobs.map((job) => this.consumer.keyOf(job))).finally(() =>
+            this.handingBack.delete(handing),
+          );
+          this.handingBack.add(handing);
           return;
         }
         this.stats.adopted += jobs.length;
@@ -122,7 +133,18 @@ class ConsumerRunner<Job> {
   }
 
   private free(): number {
-    return this.consumer.concurrency - this.inFlight.size - this.reserved;
+    return this.consumer.concurrency - this.inFlight.size - this.reserved - this.claiming;
+  }
+
+  /** Gives jobs' leases back (so another worker takes them at once) and announces them. */
+  private async handBack(keys: string[]): Promise<void> {
+    if (keys.length === 0 || !this.consumer.releaseLeases) return;
+    try {
+      await this.consumer.releaseLeases(this.handle.db, { workerId: this.workerId, keys });
+      await notify(this.handle.db, this.consumer.channel);
+    } catch (error) {
+      this.log.error(`${this.consumer.name}: release failed`, error);
+    }
   }
 
   private signalFreed(): void {
@@ -143,6 +165,7 @@ class ConsumerRunner<Job> {
 
   wake(): void {
     this.wakeRequested = true;
+    this.caughtUp = false;
     this.wakeUp?.();
   }
 
@@ -157,6 +180,8 @@ class ConsumerRunner<Job> {
         continue;
       }
       this.wakeRequested = false;
+      // Held until the claim returns: slots lent meanwhile could otherwise be filled twice.
+      this.claiming = free;
       try {
         await this.recoverIfDue();
         const jobs = await this.consumer.claim(this.handle.db, {
@@ -166,10 +191,13 @@ class ConsumerRunner<Job> {
         });
         failures = 0;
         this.stats.claims += 1;
-        this.caughtUp = jobs.length < free;
+        this.claiming = 0;
+        // A wake-up during the claim may announce rows its snapshot did not see.
+        this.caughtUp = jobs.length < free && !this.wakeRequested;
         for (const job of jobs) this.run(job, true);
         if (jobs.length === free) continue;
       } catch (error) {
+        this.claiming = 0;
         // Database gone (restart, network): back off and try again; postgres.js reconnects by itself.
         failures += 1;
         this.stats.lastError = errorMessage(error);
@@ -255,6 +283,12 @@ class ConsumerRunner<Job> {
     this.signalStopped();
     this.wakeUp?.();
     await this.loopDone;
+    // Local enqueues still writing rows leased to this worker: their jobs are handed back when they end.
+    const deadline = Date.now() + graceMs;
+    while (this.reserved > 0 && Date.now() < deadline) {
+      await Promise.race([this.nextFreed(), sleep(deadline - Date.now())]);
+    }
+    await Promise.all(this.handingBack);
     const pending = [...this.inFlight.values()].map((entry) => entry.done);
     const timedOut = await Promise.race([
       Promise.all(pending).then(() => false),
@@ -262,12 +296,7 @@ class ConsumerRunner<Job> {
     ]);
     if (timedOut) {
       for (const entry of this.inFlight.values()) entry.controller.abort(new Error("worker stopping"));
-      const keys = [...this.inFlight.keys()];
-      if (keys.length > 0 && this.consumer.releaseLeases) {
-        await this.consumer
-          .releaseLeases(this.handle.db, { workerId: this.workerId, keys })
-          .catch((error) => this.log.error(`${this.consumer.name}: release failed`, error));
-      }
+      await this.handBack([...this.inFlight.keys()]);
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await Promise.all(this.unlisteners.splice(0).map((unlisten) => unlisten().catch(() => {})));

@@ -54,6 +54,10 @@ export function testConsumer(
   options: Partial<Pick<Consumer<TestJob>, "concurrency" | "claimBatch" | "leaseMs" | "pollMs">> & {
     work?: (job: TestJob, ctx: JobContext) => Promise<void>;
     started?: (intake: LocalIntake<TestJob>) => void;
+    /** Called as each claim starts (before its query). */
+    claiming?: () => void;
+    /** A slow claim: its query waits this long first. */
+    claimDelayMs?: number;
   } = {},
 ): Consumer<TestJob> {
   return {
@@ -66,6 +70,8 @@ export function testConsumer(
     keyOf: (job) => String(job.id),
     started: options.started,
     async claim(db: Database, { workerId, limit, leaseMs }) {
+      options.claiming?.();
+      if (options.claimDelayMs) await new Promise((resolve) => setTimeout(resolve, options.claimDelayMs));
       return queryRows<TestJob>(
         db,
         sql`update host_test_jobs set status = 'running', lease_owner = ${workerId}, attempts = attempts + 1,
