@@ -1,6 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
 import { eq, lt, sql } from "drizzle-orm";
 import { type DatabaseHandle, notify } from "@/db/client";
 import { workerProcesses } from "@/db/schema";
@@ -39,7 +40,6 @@ const consoleLogger: Logger = {
 };
 
 const REGISTRY_HEARTBEAT_MS = 5_000;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 /** Registry rows silent this long belong to dead processes and are removed. */
 export const WORKER_STALE_AFTER_MS = 30_000;
 
@@ -283,17 +283,16 @@ class ConsumerRunner<Job> {
     this.signalStopped();
     this.wakeUp?.();
     await this.loopDone;
-    // Local enqueues still writing rows leased to this worker: their jobs are handed back when they end.
+    // One grace period for both waits: local enqueues still writing rows leased to this worker (their jobs
+    // are handed back when they end), then running jobs.
     const deadline = Date.now() + graceMs;
+    const graceLeft = () => delay(Math.max(0, deadline - Date.now()), true, { ref: false });
     while (this.reserved > 0 && Date.now() < deadline) {
-      await Promise.race([this.nextFreed(), sleep(deadline - Date.now())]);
+      await Promise.race([this.nextFreed(), graceLeft()]);
     }
     await Promise.all(this.handingBack);
     const pending = [...this.inFlight.values()].map((entry) => entry.done);
-    const timedOut = await Promise.race([
-      Promise.all(pending).then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
-    ]);
+    const timedOut = await Promise.race([Promise.all(pending).then(() => false), graceLeft()]);
     if (timedOut) {
       for (const entry of this.inFlight.values()) entry.controller.abort(new Error("worker stopping"));
       await this.handBack([...this.inFlight.keys()]);
