@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import http2 from "node:http2";
+import path from "node:path";
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDatabase, getDb } from "@/db/client";
@@ -277,6 +280,49 @@ describe("sendPushNotification → sender → push service", () => {
     } finally {
       transport.close();
       await service.close();
+    }
+  });
+
+  it("gives up on a send the push service never answers, cancels it, and keeps the connection for others", async () => {
+    const certs = path.join(import.meta.dirname, "../e2e/support/certs");
+    const cancelled: string[] = [];
+    const silent = http2.createSecureServer({
+      key: readFileSync(path.join(certs, "push-double.key")),
+      cert: readFileSync(path.join(certs, "push-double.crt")),
+    });
+    silent.on("stream", (stream, headers) => {
+      stream.on("close", () => {
+        if (stream.rstCode === http2.constants.NGHTTP2_CANCEL) cancelled.push(String(headers[":path"]));
+      });
+      stream.resume();
+      // Answers everything but /push/silent.
+      if (headers[":path"] !== "/push/silent")
+        stream.on("end", () => stream.respond({ ":status": 201 }, { endStream: true }));
+    });
+    await new Promise<void>((resolve) => silent.listen(4544, "127.0.0.1", resolve));
+    const transport = new PushTransport({ proxy: undefined, maxSockets: 4, timeoutMs: 300 });
+    try {
+      const send = (where: string) =>
+        transport.post(new URL(`https://localhost:4544/push/${where}`), { ttl: "60" }, Buffer.from("x")).then(
+          (answer) => answer.statusCode,
+          (error: unknown) => String(error),
+        );
+      const started = Date.now();
+      const [unanswered, answered] = await Promise.all([send("silent"), send("other")]);
+      expect(answered).toBe(201);
+      expect(unanswered).toBe("Error: Socket timeout");
+      // The timeout is a deadline for the send (checked every quarter of it), not a hang.
+      expect(Date.now() - started).toBeLessThan(3_000);
+      await waitFor(
+        async () => cancelled,
+        (paths) => paths.length === 1,
+      );
+      expect(cancelled).toEqual(["/push/silent"]);
+      // The connection stays: the next send goes on it.
+      expect(await send("after")).toBe(201);
+    } finally {
+      transport.close();
+      silent.close();
     }
   });
 

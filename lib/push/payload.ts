@@ -129,6 +129,20 @@ export type PayloadResult =
   | { ok: true; payload: PushPayload }
   | { ok: false; fieldErrors: Record<string, string[]> };
 
+/** The app's own icon and badge URLs, resolved once per app URL instead of at every notification. */
+const appIconsByUrl = new Map<string, { icon: string | null; badge: string }>();
+function appIcons(appUrl: string) {
+  let icons = appIconsByUrl.get(appUrl);
+  if (!icons) {
+    icons = {
+      icon: resolveAppUrl("/icons/icon-192.png", appUrl),
+      badge: new URL("/icons/badge-72.png", appUrl).toString(),
+    };
+    appIconsByUrl.set(appUrl, icons);
+  }
+  return icons;
+}
+
 export function buildPayload(input: ParsedNotification, appUrl: string, fallbackTag: string): PayloadResult {
   const fieldErrors: Record<string, string[]> = {};
   const navigate = resolveAppUrl(input.targetUrl, appUrl);
@@ -136,7 +150,7 @@ export function buildPayload(input: ParsedNotification, appUrl: string, fallback
     fieldErrors.targetUrl = [
       "The target URL must be an absolute http(s) URL or a path such as /reimbursements/42.",
     ];
-  const icon = resolveAppUrl(input.iconUrl ?? "/icons/icon-192.png", appUrl);
+  const icon = input.iconUrl === undefined ? appIcons(appUrl).icon : resolveAppUrl(input.iconUrl, appUrl);
   if (!icon) fieldErrors.iconUrl = ["The icon URL must be an absolute http(s) URL or a path."];
   const actions = (input.actions ?? []).map((action) => ({
     ...action,
@@ -153,7 +167,7 @@ export function buildPayload(input: ParsedNotification, appUrl: string, fallback
       navigate,
       tag: input.tag ?? fallbackTag,
       icon,
-      badge: new URL("/icons/badge-72.png", appUrl).toString(),
+      badge: appIcons(appUrl).badge,
       ...(actions.length > 0
         ? { actions: actions as { action: string; title: string; navigate: string }[] }
         : {}),

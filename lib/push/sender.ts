@@ -97,15 +97,16 @@ export class PushSender {
     const keys = await this.keysFor(db, job.key_version);
     await this.turns.next();
     const { cipherText } = webpush.encrypt(job.p256dh, job.auth, job.payload, "aes128gcm");
+    // Lower-case names, as HTTP/2 requires (HTTP/1.1 ignores case).
     const headers = {
-      Authorization: this.authorization(origin, keys),
-      TTL: String(job.ttl_seconds),
-      Urgency: job.urgency,
+      authorization: this.authorization(origin, keys),
+      ttl: String(job.ttl_seconds),
+      urgency: job.urgency,
       // The topic lets the push service replace a duplicate of this message (at-least-once delivery).
-      Topic: `m${job.id}`,
-      "Content-Type": "application/octet-stream",
-      "Content-Encoding": "aes128gcm",
-      "Content-Length": String(cipherText.length),
+      topic: `m${job.id}`,
+      "content-type": "application/octet-stream",
+      "content-encoding": "aes128gcm",
+      "content-length": String(cipherText.length),
     };
     try {
       const response = await this.transport.post(checked.url, headers, cipherText);
