@@ -265,4 +265,66 @@ describe("the push enqueue on a young install", () => {
     expect(reads.push_messages ?? 0).toBeLessThan(100);
     expect(reads.push_payloads ?? 0).toBeLessThan(100);
   });
+  it("a queue row whose device went while it was enqueued fails as a removed device's, not left due", async () => {
+    const db = fresh.handle.db;
+    await db.execute(sql`update push_messages set status = 'sent', sent_at = now() where status = 'queued'`);
+    // What a removal committed between the enqueue's read of the device and its own commit leaves (no
+    // foreign key since migration 0022): a row pointing at a device that no longer exists.
+    const [stray] = await queryRows<{ id: number }>(
+      db,
+      sql`insert into push_messages (user_id, subscription_id, payload_id)
+          select s.user_id, (select max(id) + 1000 from push_subscriptions), (select max(id) from push_payloads)
+          from push_subscriptions s order by s.id limit 1
+          returning id`,
+    );
+    const consumer = pushSenderConsumer();
+    const context = { db, workerId: "device-gone", signal: new AbortController().signal };
+    const jobs = await consumer.claim(db, { workerId: "device-gone", limit: 8, leaseMs: 30_000 });
+    expect(jobs.map((job) => [Number(job.id), job.endpoint])).toEqual([[Number(stray?.id), null]]);
+    for (const job of jobs) await consumer.process(job, context);
+    const [row] = await queryRows<{ status: string; last_error: string | null }>(
+      db,
+      sql`select status, last_error from push_messages where id = ${stray?.id}`,
+    );
+    expect(row).toEqual({ status: "failed", last_error: "The device was removed before delivery." });
+    expect(await consumer.claim(db, { workerId: "device-gone", limit: 8, leaseMs: 30_000 })).toEqual([]);
+  });
+
+  it("the enqueue writes nothing to the user's and the device's rows; removing a user removes their queue", async () => {
+    const db = fresh.handle.db;
+    const [someone] = await queryRows<{ id: number; device: number }>(
+      db,
+      sql`with u as (
+            insert into users (username, display_name, password_hash)
+            values ('leaving-user', 'Leaving', 'not-a-hash') returning id)
+          insert into push_subscriptions (user_id, endpoint, p256dh, auth, device_label)
+          select id, 'https://push.example.net/leaving-user', 'BNotUsedBecauseNothingIsSent', 'not-used', 'test'
+          from u returning user_id as id, id as device`,
+    );
+    // Each queued row's foreign-key check took a KEY SHARE lock on its user and its device: a write to both
+    // rows (their xmax) and to the WAL, for every notification.
+    const xmax = async () =>
+      queryRows<{ user_xmax: string; device_xmax: string }>(
+        db,
+        sql`select (select xmax::text from users where id = ${someone?.id}) as user_xmax,
+              (select xmax::text from push_subscriptions where id = ${someone?.device}) as device_xmax`,
+      );
+    // (Adding the device locked the user the same way, its own foreign key: the rows are compared with that.)
+    const before = await xmax();
+    await sendPushNotification({ userName: "leaving-user", title: "Hello", targetUrl: "/" }, db);
+    await db.transaction(async (tx) => {
+      await sendPushNotification({ userName: "leaving-user", title: "Again", targetUrl: "/" }, tx);
+    });
+    expect(await xmax()).toEqual(before);
+    const queuedFor = async () =>
+      (
+        await queryRows<{ n: number }>(
+          db,
+          sql`select count(*)::int as n from push_messages where user_id = ${someone?.id}`,
+        )
+      )[0]?.n;
+    expect(await queuedFor()).toBe(2);
+    await db.execute(sql`delete from users where id = ${someone?.id}`);
+    expect(await queuedFor()).toBe(0);
+  });
 });

@@ -72,12 +72,13 @@ export const pushMessages = pgTable(
   "push_messages",
   {
     id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    subscriptionId: integer("subscription_id").references(() => pushSubscriptions.id, {
-      onDelete: "set null",
-    }),
+    // No foreign keys on user_id and subscription_id (migration 0022): what their ON DELETE did, triggers on
+    // users and push_subscriptions do (the user's rows go; a removed device's rows lose it and fail). Their
+    // check cost every queued row a KEY SHARE lock, i.e. a write, on its user's and its device's rows (a third
+    // of the enqueue's time in PostgreSQL, bench). A row whose device went between the enqueue's read and its
+    // commit is claimed and fails as a removed device's (claimDueMessages).
+    userId: integer("user_id").notNull(),
+    subscriptionId: integer("subscription_id"),
     // No foreign key: a payload is written in the same statement as its queue rows and removed only by the
     // sender's purge once no row points at it. Its per-row check was the one read of push_payloads on the
     // enqueue path, planned as a sequential scan while the table was small (tests/push-enqueue-plans.test.ts).

@@ -14,9 +14,10 @@ import { PushTransport } from "./transport";
 export interface PushJob {
   id: number;
   subscription_id: number;
-  endpoint: string;
-  p256dh: string;
-  auth: string;
+  /** null (the three of them): the device is gone; the attempt fails. */
+  endpoint: string | null;
+  p256dh: string | null;
+  auth: string | null;
   payload_id: number;
   /** null: the stored content is gone (the queue row has no foreign key to it); the attempt fails. */
   payload: string | null;
@@ -27,6 +28,7 @@ export interface PushJob {
 }
 
 const SEND_TIMEOUT_MS = 10_000;
+const DEVICE_REMOVED = "The device was removed before delivery.";
 /** Bench (2 vCPUs, 128 in flight): 1 per turn cost 20 % more CPU (each send written alone), 4–16 similar. */
 const ENCRYPTIONS_PER_TURN = 8;
 /** A VAPID JWT is valid for 12 h and reused for 11 h: signing costs about twice the encryption. */
@@ -90,6 +92,9 @@ export class PushSender {
         statusCode: null,
         error: "The notification's content is gone: nothing to send.",
       };
+    }
+    if (job.endpoint === null || job.p256dh === null || job.auth === null) {
+      return { kind: "failed", statusCode: null, error: DEVICE_REMOVED };
     }
     const checked = checkEndpoint(job.endpoint, this.allowList);
     if (!checked.ok) return { kind: "failed", statusCode: null, error: checked.reason };
@@ -296,7 +301,7 @@ export function claimDueMessages({
   leaseMs: number;
 }) {
   const queued = (priority: "normal" | "low") => sql`
-    select id, payload_id from push_messages
+    select id, payload_id, subscription_id from push_messages
     where status = 'queued' and subscription_id is not null and priority = ${priority}::push_priority
       and next_attempt_at <= now()
     order by priority, next_attempt_at, id
@@ -304,24 +309,26 @@ export function claimDueMessages({
     for update skip locked`;
   return sql`
     with due as (
-      select id, payload_id from (${queued("normal")}) as due_normal
+      select id, payload_id, subscription_id from (${queued("normal")}) as due_normal
       union all
-      select id, payload_id from (
-        select id, payload_id from push_messages
+      select id, payload_id, subscription_id from (
+        select id, payload_id, subscription_id from push_messages
         where status = 'sending' and subscription_id is not null and lease_expires_at < now()
         order by lease_expires_at
         limit ${limit}
         for update skip locked) as lease_expired
       union all
-      select id, payload_id from (${queued("low")}) as due_low
+      select id, payload_id, subscription_id from (${queued("low")}) as due_low
       limit ${limit})
     update push_messages m set status = 'sending', lease_owner = ${workerId}, attempts = m.attempts + 1,
       lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
-    -- A row whose content is gone is claimed too (its payload null), so that it fails instead of staying due
-    -- at the head of the queue, claimed and dropped at every claim.
-    from due left join push_payloads p on p.id = due.payload_id, push_subscriptions s
-    where m.id = due.id and s.id = m.subscription_id
-    returning m.id, s.id as subscription_id, s.endpoint, s.p256dh, s.auth, m.payload_id,
+    -- A row whose content or device is gone is claimed too (its payload or endpoint null), so that it fails
+    -- instead of staying due at the head of the queue, claimed and dropped at every claim. (A device removed
+    -- while a notification to it was being enqueued: no foreign key holds it, migration 0022.)
+    from due left join push_payloads p on p.id = due.payload_id
+      left join push_subscriptions s on s.id = due.subscription_id
+    where m.id = due.id
+    returning m.id, m.subscription_id, s.endpoint, s.p256dh, s.auth, m.payload_id,
       p.payload::text as payload, coalesce(p.urgency, 'normal') as urgency,
       coalesce(p.ttl_seconds, 0) as ttl_seconds, m.attempts,
       (select version from push_credentials where id = 1) as key_version`;
@@ -423,7 +430,7 @@ export function pushSenderConsumer(
       // Reads push_messages_orphaned_idx (migration 0021): nothing, normally, however deep the queue.
       await db.execute(sql`
         update push_messages set status = 'failed', lease_owner = null, lease_expires_at = null,
-          last_error = coalesce(last_error || ' · ', '') || 'The device was removed before delivery.'
+          last_error = coalesce(last_error || ' · ', '') || ${DEVICE_REMOVED}
         where status in ('queued', 'sending') and subscription_id is null`);
       // Retention is counted in days: once a minute is often enough.
       if (Date.now() - lastPurge < PURGE_EVERY_MS) return;
