@@ -182,7 +182,7 @@ export class PushTransport {
       let stream: http2.ClientHttp2Stream;
       try {
         // Header names are lower-case already (HTTP/2 requires it; HTTP/1.1 ignores case).
-        stream = requestQuietly(session, { ":method": "POST", ":path": requestTarget(url).path, ...headers });
+        stream = session.request({ ":method": "POST", ":path": requestTarget(url).path, ...headers });
       } catch (error) {
         reject(error);
         return;
@@ -231,23 +231,6 @@ export class PushTransport {
       this.agents.set(origin, agent);
     }
     return agent;
-  }
-}
-
-/**
- * `session.request`, with Node's deprecation wrappers off for the length of the call. In Node 20 every
- * request binds an AsyncResource, whose `bind` wraps a getter and a setter in `util.deprecate` (DEP0172) each
- * time: ~10 µs per send (a tenth of the HTTP/2 client's cost in the bench's profile), for a property nobody
- * reads. `deprecate` returns the function unwrapped while `process.noDeprecation` is set; the call is
- * synchronous, so nothing else runs meanwhile, and the setting is put back as it was.
- */
-function requestQuietly(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders) {
-  const before = process.noDeprecation;
-  process.noDeprecation = true;
-  try {
-    return session.request(headers);
-  } finally {
-    process.noDeprecation = before;
   }
 }
 
