@@ -154,6 +154,39 @@ describe("worker host on PostgreSQL", () => {
     expect(inFlight).toBe(0);
   });
 
+  it("a job that looks at its signal only after its lease was taken sees it aborted, with the reason", async () => {
+    let reason: unknown;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await startHost(
+      testConsumer({
+        leaseMs: 300,
+        work: async (_job, ctx) => {
+          await released;
+          reason = ctx.signal.aborted ? (ctx.signal.reason as Error).message : "not aborted";
+        },
+        // The job looks once the host has acted on a renewal that lost its lease (after its microtasks).
+        renewed: (kept) => {
+          if (kept.length === 0) setImmediate(release);
+        },
+      }),
+    );
+    await enqueueTestJobs(handle.db, 1);
+    await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "running",
+    );
+    await handle.db.execute(sql`update host_test_jobs set lease_owner = 'someone-else'`);
+    await waitFor(
+      async () => reason,
+      (value) => value !== undefined,
+      3_000,
+    );
+    expect(reason).toBe("lease lost");
+  });
+
   it("stays idle, not spinning, while at capacity and notified", async () => {
     await startHost(testConsumer({ concurrency: 1, work: () => sleep(800) }));
     await enqueueTestJobs(handle.db, 2);

@@ -56,6 +56,8 @@ export function testConsumer(
     started?: (intake: LocalIntake<TestJob>) => void;
     /** Called as each claim starts (before its query). */
     claiming?: () => void;
+    /** Called with the keys whose lease a renewal kept, before the host acts on them. */
+    renewed?: (kept: string[]) => void;
     /** A slow claim: its query waits this long first. */
     claimDelayMs?: number;
   } = {},
@@ -99,7 +101,9 @@ export function testConsumer(
               and id = any(${intArray(keys)})
             returning id`,
       );
-      return rows.map((row) => String(row.id));
+      const kept = rows.map((row) => String(row.id));
+      options.renewed?.(kept);
+      return kept;
     },
     async releaseLeases(db, { workerId, keys }) {
       await db.execute(
