@@ -1,7 +1,7 @@
 // `npm run bench`: every figure of SPEC Q2 / issue 7 measured in one run on this machine, against a real
 // PostgreSQL (TEST_DATABASE_URL's server, default the local one), each next to its baseline.
 // Each part gets a fresh database, dropped at the end. Sizes can be lowered for a quick look:
-//   BENCH_PUSH_MESSAGES, BENCH_BASELINE_MESSAGES, BENCH_SENDER_CONCURRENCY, BENCH_CHAIN_SINGLES, BENCH_CHAIN_BURST, BENCH_PAGE_ROWS,
+//   BENCH_PUSH_MESSAGES, BENCH_BASELINE_MESSAGES, BENCH_SENDER_CONCURRENCY, BENCH_FANOUT_ROUNDS, BENCH_CHAIN_SINGLES, BENCH_CHAIN_BURST, BENCH_PAGE_ROWS,
 //   BENCH_PARTS=push,chains,pages,depth, BENCH_CHAIN_BASELINES=0, BENCH_CHAIN_SLOTS=8,32,64, BENCH_WORKER_PROCESSES=0, BENCH_DEPTHS=10000,100000,1000000, BENCH_DEPTH_DRAIN. BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
 // Ports: push double 4300 (+4301 control), app server 3300.
 import { randomBytes } from "node:crypto";
