@@ -7,7 +7,7 @@
 // "is anything already due" probe that decides whether to wake the sender read past every sent message.
 // The sender's claim and its "sent" update are held to the same bound (they already met it).
 // "Rows read" is PostgreSQL's own count for the transaction (pg_stat_xact_user_tables).
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Executor, queryRows } from "@/db/client";
 import { sendPushNotification } from "@/lib/push/send";
@@ -37,6 +37,34 @@ async function readsSoFar(tx: Executor): Promise<Record<string, number>> {
 
 describe("the push enqueue on a young install", () => {
   let fresh: FreshDatabase;
+
+  /**
+   * With nothing else waiting, queues one row for the first user with `target` (its subscription_id and
+   * payload_id), has a sender claim and process it, and returns what was claimed, the row after, and what
+   * the next claim finds.
+   */
+  async function sendAStrayRow(target: SQL) {
+    const db = fresh.handle.db;
+    await db.execute(sql`update push_messages set status = 'sent', sent_at = now() where status = 'queued'`);
+    const [stray] = await queryRows<{ id: number }>(
+      db,
+      sql`insert into push_messages (user_id, subscription_id, payload_id)
+          select s.user_id, ${target} from push_subscriptions s order by s.id limit 1
+          returning id`,
+    );
+    const consumer = pushSenderConsumer();
+    const claimArgs = { workerId: "stray-test", limit: 8, leaseMs: 30_000 };
+    const claimed = await consumer.claim(db, claimArgs);
+    expect(claimed.map((job) => Number(job.id))).toEqual([Number(stray?.id)]);
+    for (const job of claimed) {
+      await consumer.process(job, { db, workerId: "stray-test", signal: new AbortController().signal });
+    }
+    const [row] = await queryRows<{ status: string; last_error: string | null }>(
+      db,
+      sql`select status, last_error from push_messages where id = ${stray?.id}`,
+    );
+    return { claimed, row, nextClaim: await consumer.claim(db, claimArgs) };
+  }
 
   beforeAll(async () => {
     fresh = await freshDatabase("an_test_push_enqueue_plans", 2);
@@ -179,30 +207,13 @@ describe("the push enqueue on a young install", () => {
   });
 
   it("a queue row whose content is gone fails with a clear error instead of staying due", async () => {
-    const db = fresh.handle.db;
-    await db.execute(sql`update push_messages set status = 'sent', sent_at = now() where status = 'queued'`);
-    const [orphan] = await queryRows<{ id: number }>(
-      db,
-      sql`insert into push_messages (user_id, subscription_id, payload_id)
-          select s.user_id, s.id, (select coalesce(max(id), 0) + 1000 from push_payloads)
-          from push_subscriptions s order by s.id limit 1
-          returning id`,
-    );
-    const consumer = pushSenderConsumer();
-    const context = { db, workerId: "gone-test", signal: new AbortController().signal };
-    const jobs = await consumer.claim(db, { workerId: "gone-test", limit: 8, leaseMs: 30_000 });
-    expect(jobs.map((job) => Number(job.id))).toEqual([Number(orphan?.id)]);
-    for (const job of jobs) await consumer.process(job, context);
-    const [row] = await queryRows<{ status: string; last_error: string | null }>(
-      db,
-      sql`select status, last_error from push_messages where id = ${orphan?.id}`,
-    );
-    expect(row).toEqual({
+    const outcome = await sendAStrayRow(sql`s.id, (select coalesce(max(id), 0) + 1000 from push_payloads)`);
+    expect(outcome.row).toEqual({
       status: "failed",
       last_error: "The notification's content is gone: nothing to send.",
     });
     // Nothing is left due: the next claim finds nothing.
-    expect(await consumer.claim(db, { workerId: "gone-test", limit: 8, leaseMs: 30_000 })).toEqual([]);
+    expect(outcome.nextClaim).toEqual([]);
   });
 
   it("the sender's housekeeping and a device's removal read what they change, not the whole queue", async () => {
@@ -265,29 +276,16 @@ describe("the push enqueue on a young install", () => {
     expect(reads.push_messages ?? 0).toBeLessThan(100);
     expect(reads.push_payloads ?? 0).toBeLessThan(100);
   });
+
   it("a queue row whose device went while it was enqueued fails as a removed device's, not left due", async () => {
-    const db = fresh.handle.db;
-    await db.execute(sql`update push_messages set status = 'sent', sent_at = now() where status = 'queued'`);
     // What a removal committed between the enqueue's read of the device and its own commit leaves (no
     // foreign key since migration 0022): a row pointing at a device that no longer exists.
-    const [stray] = await queryRows<{ id: number }>(
-      db,
-      sql`insert into push_messages (user_id, subscription_id, payload_id)
-          select s.user_id, (select max(id) + 1000 from push_subscriptions), (select max(id) from push_payloads)
-          from push_subscriptions s order by s.id limit 1
-          returning id`,
+    const outcome = await sendAStrayRow(
+      sql`(select max(id) + 1000 from push_subscriptions), (select max(id) from push_payloads)`,
     );
-    const consumer = pushSenderConsumer();
-    const context = { db, workerId: "device-gone", signal: new AbortController().signal };
-    const jobs = await consumer.claim(db, { workerId: "device-gone", limit: 8, leaseMs: 30_000 });
-    expect(jobs.map((job) => [Number(job.id), job.endpoint])).toEqual([[Number(stray?.id), null]]);
-    for (const job of jobs) await consumer.process(job, context);
-    const [row] = await queryRows<{ status: string; last_error: string | null }>(
-      db,
-      sql`select status, last_error from push_messages where id = ${stray?.id}`,
-    );
-    expect(row).toEqual({ status: "failed", last_error: "The device was removed before delivery." });
-    expect(await consumer.claim(db, { workerId: "device-gone", limit: 8, leaseMs: 30_000 })).toEqual([]);
+    expect(outcome.claimed.map((job) => job.endpoint)).toEqual([null]);
+    expect(outcome.row).toEqual({ status: "failed", last_error: "The device was removed before delivery." });
+    expect(outcome.nextClaim).toEqual([]);
   });
 
   it("the enqueue writes nothing to the user's and the device's rows; removing a user removes their queue", async () => {

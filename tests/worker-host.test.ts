@@ -28,6 +28,16 @@ describe("worker host on PostgreSQL", () => {
     return host.start().then(() => host);
   }
 
+  /** Queues one job, waits until it runs, then takes its lease away as another worker would. */
+  async function runOneAndTakeItsLease() {
+    await enqueueTestJobs(handle.db, 1);
+    await waitFor(
+      () => testJobs(handle.db),
+      (rows) => rows[0]?.status === "running",
+    );
+    await handle.db.execute(sql`update host_test_jobs set lease_owner = 'someone-else'`);
+  }
+
   beforeAll(async () => {
     handle = createDatabase({ url: inject("databaseUrl"), maxConnections: 4 });
     other = createDatabase({ url: inject("databaseUrl"), maxConnections: 4 });
@@ -135,12 +145,7 @@ describe("worker host on PostgreSQL", () => {
         },
       }),
     );
-    await enqueueTestJobs(handle.db, 1);
-    await waitFor(
-      () => testJobs(handle.db),
-      (rows) => rows[0]?.status === "running",
-    );
-    await handle.db.execute(sql`update host_test_jobs set lease_owner = 'someone-else'`);
+    await runOneAndTakeItsLease();
     await waitFor(
       async () => aborted,
       (value) => value,
@@ -173,12 +178,7 @@ describe("worker host on PostgreSQL", () => {
         },
       }),
     );
-    await enqueueTestJobs(handle.db, 1);
-    await waitFor(
-      () => testJobs(handle.db),
-      (rows) => rows[0]?.status === "running",
-    );
-    await handle.db.execute(sql`update host_test_jobs set lease_owner = 'someone-else'`);
+    await runOneAndTakeItsLease();
     await waitFor(
       async () => reason,
       (value) => value !== undefined,
