@@ -75,8 +75,9 @@ export const pushMessages = pgTable(
     // No foreign keys on user_id and subscription_id (migration 0022): what their ON DELETE did, triggers on
     // users and push_subscriptions do (the user's rows go; a removed device's rows lose it and fail). Their
     // check cost every queued row a KEY SHARE lock, i.e. a write, on its user's and its device's rows (a third
-    // of the enqueue's time in PostgreSQL, bench). A row whose device went between the enqueue's read and its
-    // commit is claimed and fails as a removed device's (claimDueMessages).
+    // of the enqueue's time in PostgreSQL, bench). A queued row whose device went between the enqueue's read and
+    // its commit is claimed and fails as a removed device's (claimDueMessages); one handed straight to this
+    // process's sender is sent, as it could be before.
     userId: integer("user_id").notNull(),
     subscriptionId: integer("subscription_id"),
     // No foreign key: a payload is written in the same statement as its queue rows and removed only by the
