@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import webpush from "web-push";
-import { createDatabase, intArray, queryRows } from "@/db/client";
+import { createDatabase, queryRows } from "@/db/client";
 import { getEnv } from "@/lib/env";
 import { getVapidKeys } from "@/lib/push/credentials";
 import { buildPayload, type NotificationInput, notificationInputSchema } from "@/lib/push/payload";
@@ -199,17 +199,11 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     // the app's CPU per message (--trace-opt; per-thread CPU: the compiler threads). The loop gets a warm-up
     // too, below.
     const warmCount = Math.min(2_000, Math.floor(n / 5));
-    const warmIds: number[] = [];
-    await forEachLimit(
-      Array.from({ length: warmCount }, (_, i) => i + 1),
-      16,
-      async (i) => {
-        warmIds.push(...(await sendPushNotification(notification(i), db)).messageIds);
-      },
-    );
-    await waitForDelivered(warmIds.length, 120_000);
+    const beforeWarmUp = await lastMessageId(db);
+    await notifyFans(db, warmCount, notification);
+    await waitForDelivered(warmCount, 120_000);
     await waitForIdle(db);
-    await db.execute(sql`delete from push_messages where id = any(${intArray(warmIds)})`);
+    await db.execute(sql`delete from push_messages where id > ${beforeWarmUp}`);
     await control("/reset", {});
 
     // The fan-out runs in rounds (BENCH_FANOUT_ROUNDS, default 2: the same n notifications again) with a part
@@ -244,23 +238,14 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     const oursCpu: CpuUse = { app: 0, double: 0, postgres: 0 };
     const ours = { duplicates: 0, rejected: 0 };
     for (let round = 1; round <= rounds; round++) {
-      const [{ before } = { before: 0 }] = await queryRows<{ before: number }>(
-        db,
-        sql`select coalesce(max(id), 0)::int as before from push_messages`,
-      );
+      const before = await lastMessageId(db);
       await control("/reset", {});
       const cpu0 = await cpuMark(database);
       const t0 = preciseNow();
       const mark0 = process.hrtime.bigint() / 1000n;
       const x0 = process.env.BENCH_MARK ? await xacts() : 0;
       let enqueuedAt = 0;
-      const enqueueing = forEachLimit(
-        Array.from({ length: n }, (_, i) => i + 1),
-        16,
-        async (i) => {
-          await sendPushNotification(notification(i), db);
-        },
-      ).then(() => {
+      const enqueueing = notifyFans(db, n, notification).then(() => {
         enqueuedAt = preciseNow();
       });
       // On a timeout below, the enqueueing still running must not crash the process when its pool closes.
@@ -379,13 +364,7 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
       await control("/reset", {});
       const s0 = preciseNow();
       const scaleCpu0 = process.cpuUsage();
-      await forEachLimit(
-        Array.from({ length: options.scaleDevices }, (_, i) => i + 1),
-        16,
-        async (i) => {
-          await sendPushNotification(notification(i), db);
-        },
-      );
+      await notifyFans(db, options.scaleDevices, notification);
       const scaled = await waitForDelivered(options.scaleDevices, 900_000);
       const scaleCpu = process.cpuUsage(scaleCpu0);
       const scaleRate = options.scaleDevices / (((scaled.lastAt ?? Number.NaN) - s0) / 1000);
@@ -516,6 +495,26 @@ function cpuBudgetRow(
     baseline: loopUse.text,
     note: `loop/ours ${(loopUse.total / oursUse.total).toFixed(2)}×; at ours' cost ${cores} cores fully busy would deliver ${Math.round(ceiling)} msg/s = ${(ceiling / loopRate).toFixed(2)}× the loop's rate (the fan-out's ceiling on this machine)`,
   };
+}
+
+/** `count` single-user notifications, fan1…fan<count>, each its own call, 16 callers at a time. */
+function notifyFans(db: Db, count: number, notification: (i: number) => NotificationInput) {
+  return forEachLimit(
+    Array.from({ length: count }, (_, i) => i + 1),
+    16,
+    async (i) => {
+      await sendPushNotification(notification(i), db);
+    },
+  );
+}
+
+/** The newest queue row's id (0 when empty): rows written after it are a run's own. */
+async function lastMessageId(db: Db): Promise<number> {
+  const [row] = await queryRows<{ id: number }>(
+    db,
+    sql`select coalesce(max(id), 0)::int as id from push_messages`,
+  );
+  return row?.id ?? 0;
 }
 
 /** Waits until no push message is queued or being sent. */
