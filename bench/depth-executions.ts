@@ -7,9 +7,14 @@
 //     EXPLAIN ANALYZE execution time;
 //   - drain: 4 loops claim 8 and finish them (the engine's own statements, no chain code), until
 //     BENCH_DEPTH_DRAIN executions (default 10,000) are done: executions/s.
+// Then many users: BENCH_DEPTH_USERS (default 100,000) users with one execution waiting each (the fair claim
+// looks at users, not executions), against the claim as it was before migration 0023 (0020's function,
+// installed under another name in this database), which looked at every waiting user.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { sql } from "drizzle-orm";
 import { createDatabase, type Database, queryRows } from "@/db/client";
-import { claimExecutions } from "@/lib/chains/sql/claim-executions";
+import { claimExecutions, nextAfterUser } from "@/lib/chains/sql/claim-executions";
 import { finishExecution } from "@/lib/chains/sql/finish-execution";
 import { fmt, percentile, type Row, settleAfterFill } from "./support";
 
@@ -30,18 +35,27 @@ const LIMITS = { appLimit: 10_000, perUserLimit: 10_000 };
 
 class RollBack extends Error {}
 
+/** The claim before migration 0023, which looked at every user with waiting work. */
+const CLAIM_BEFORE_0023 = "claim_executions_before_0023";
+
 /** Times one claim inside a transaction that is rolled back (the executions stay waiting). */
-async function timeClaim(db: Database): Promise<number> {
+async function timeClaim(db: Database, before0023 = false): Promise<number> {
   let elapsed = 0;
   await db
     .transaction(async (tx) => {
       const t0 = performance.now();
-      await claimExecutions(tx, {
-        workerId: "w",
-        limit: CLAIM_LIMIT,
-        leaseMs: 30_000,
-        ...LIMITS,
-      });
+      if (before0023) {
+        await tx.execute(
+          sql`select * from ${sql.raw(CLAIM_BEFORE_0023)}('w', ${CLAIM_LIMIT}, 30, ${LIMITS.appLimit}, ${LIMITS.perUserLimit})`,
+        );
+      } else {
+        await claimExecutions(tx, {
+          workerId: "w",
+          limit: CLAIM_LIMIT,
+          leaseMs: 30_000,
+          ...LIMITS,
+        });
+      }
       elapsed = performance.now() - t0;
       throw new RollBack();
     })
@@ -69,10 +83,13 @@ export async function benchExecutionsDepth(options: {
   databaseUrl: string;
   depths: number[];
   drain: number;
+  /** Users with one execution waiting each, for the many-users row; 0 skips it. */
+  manyUsers: number;
 }): Promise<{ rows: Row[]; points: ExecutionDepthPoint[] }> {
   const handle = createDatabase({ url: options.databaseUrl, maxConnections: 6 });
   const db = handle.db;
   const points: ExecutionDepthPoint[] = [];
+  let manyUsers: Awaited<ReturnType<typeof atManyUsers>> | undefined;
   try {
     await db.execute(sql`
       insert into users (username, display_name, password_hash)
@@ -100,57 +117,18 @@ export async function benchExecutionsDepth(options: {
         await db.execute(sql.raw("load 'auto_explain'"));
         console.log(`\n(executions claim plan at ${depth}: see the PostgreSQL log, auto_explain)`);
       }
-      // Drain: 4 loops claim 8 and finish them as successes, until `drain` are done.
-      const target = Math.min(options.drain, Math.floor(depth * 0.9));
-      let done = 0;
-      const drainClaims: number[] = [];
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: 4 }, async (_, loop) => {
-          const workerId = `drain-${loop}`;
-          while (done < target) {
-            const c0 = performance.now();
-            const jobs = await claimExecutions(db, {
-              workerId,
-              limit: CLAIM_LIMIT,
-              leaseMs: 30_000,
-              ...LIMITS,
-            });
-            drainClaims.push(performance.now() - c0);
-            if (jobs.length === 0) break;
-            await Promise.all(
-              jobs.map((job) =>
-                finishExecution(db, {
-                  lease: { id: job.id, workerId, attempt: job.attempt },
-                  slot: job.slot,
-                  pending: {
-                    sofar: null,
-                    totalwork: null,
-                    message: null,
-                    stepName: null,
-                    stepSequence: null,
-                  },
-                  ending: { kind: "success", state: job.state },
-                  limited: false,
-                  appLimit: LIMITS.appLimit,
-                }),
-              ),
-            );
-            done += jobs.length;
-          }
-        }),
-      );
-      const drainRate = done / ((performance.now() - t0) / 1000);
+      const drained = await drain(db, Math.min(options.drain, Math.floor(depth * 0.9)));
       if (warmUp) continue;
       points.push({
         depth,
         claimP50: percentile(claims, 50),
         claimP99: percentile(claims, 99),
-        drainRate,
-        drainClaimP50: percentile(drainClaims, 50),
+        drainRate: drained.rate,
+        drainClaimP50: drained.claimP50,
         throttledP50: percentile(throttled, 50),
       });
     }
+    if (options.manyUsers > 0) manyUsers = await atManyUsers(db, options.manyUsers, options.drain);
     await db.execute(sql`truncate executions cascade`);
   } finally {
     await handle.close();
@@ -166,5 +144,99 @@ export async function benchExecutionsDepth(options: {
         : ""
     }, claim p50 while draining ${fmt.ms(point.drainClaimP50)}; the chain throttled (runtime limit 4): claim p50 ${fmt.ms(point.throttledP50)}`,
   }));
+  if (manyUsers) {
+    const { users, claimP50, claimP99, beforeP50, rate, drainClaimP50 } = manyUsers;
+    rows.push({
+      measure: `Executions claim, ${users.toLocaleString("en")} users waiting one each (${CLAIM_LIMIT} of them; p50)`,
+      ours: `${fmt.ms(claimP50)} · p99 ${fmt.ms(claimP99)}`,
+      baseline: `${fmt.ms(beforeP50)} (claim before 0023)`,
+      note: `before/now ${fmt.ratio(beforeP50 / claimP50)}; drain ${fmt.rate(rate, "exec/s")}${
+        first
+          ? ` = ${((100 * rate) / first.drainRate).toFixed(0)}% of the ${USERS}-user rate at ${first.depth.toLocaleString("en")}`
+          : ""
+      }, claim p50 while draining ${fmt.ms(drainClaimP50)}`,
+    });
+  }
   return { rows, points };
+}
+
+/** 4 loops claim 8 and finish them as successes, until `target` are done (or nothing is left). */
+async function drain(db: Database, target: number) {
+  let done = 0;
+  const claims: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, loop) => {
+      const workerId = `drain-${loop}`;
+      // Each loop goes round the users with waiting work as a worker's claims do.
+      let afterUser: number | null = null;
+      while (done < target) {
+        const c0 = performance.now();
+        const jobs = await claimExecutions(db, {
+          workerId,
+          limit: CLAIM_LIMIT,
+          leaseMs: 30_000,
+          afterUser,
+          ...LIMITS,
+        });
+        claims.push(performance.now() - c0);
+        if (jobs.length === 0) break;
+        afterUser = nextAfterUser(jobs);
+        await Promise.all(
+          jobs.map((job) =>
+            finishExecution(db, {
+              lease: { id: job.id, workerId, attempt: job.attempt },
+              slot: job.slot,
+              pending: { sofar: null, totalwork: null, message: null, stepName: null, stepSequence: null },
+              ending: { kind: "success", state: job.state },
+              limited: false,
+              appLimit: LIMITS.appLimit,
+            }),
+          ),
+        );
+        done += jobs.length;
+      }
+    }),
+  );
+  return { rate: done / ((performance.now() - t0) / 1000), claimP50: percentile(claims, 50) };
+}
+
+/**
+ * `users` users with one execution waiting each: the claim now and as it was before migration 0023
+ * (0020's function under another name: it looked at every waiting user, ~0.5 s per claim at 100,000), and a
+ * drain.
+ */
+async function atManyUsers(db: Database, users: number, target: number) {
+  process.stdout.write(`[executions, ${users} users] `);
+  const before = readFileSync(path.resolve("db/migrations/0020_executions_claim_user_order.sql"), "utf8");
+  await db.execute(
+    sql.raw(
+      before.replace("CREATE OR REPLACE FUNCTION claim_executions(", `CREATE FUNCTION ${CLAIM_BEFORE_0023}(`),
+    ),
+  );
+  await db.execute(sql`
+    insert into users (username, display_name, password_hash)
+    select 'many-' || g, 'Many ' || g, 'not-a-hash' from generate_series(1, ${users}) g`);
+  await db.execute(sql`truncate executions cascade`);
+  await db.execute(sql`
+    insert into executions (chain_name, user_id, session_id, input, status, created_at)
+    select 'system.wait', u.id, 'depth', '{"steps":0}'::jsonb, 'ENQUEUED',
+      now() - interval '1 day' + row_number() over (order by u.id) * interval '1 millisecond'
+    from users u where u.username like 'many-%'`);
+  await settleAfterFill(db, "executions");
+  for (let i = 0; i < 5; i++) await timeClaim(db);
+  const claims: number[] = [];
+  for (let i = 0; i < 200; i++) claims.push(await timeClaim(db));
+  await timeClaim(db, true);
+  const before0023: number[] = [];
+  for (let i = 0; i < 5; i++) before0023.push(await timeClaim(db, true));
+  const drained = await drain(db, Math.min(target, Math.floor(users * 0.9)));
+  return {
+    users,
+    claimP50: percentile(claims, 50),
+    claimP99: percentile(claims, 99),
+    beforeP50: percentile(before0023, 50),
+    rate: drained.rate,
+    drainClaimP50: drained.claimP50,
+  };
 }

@@ -2,7 +2,7 @@
 // PostgreSQL (TEST_DATABASE_URL's server, default the local one), each next to its baseline.
 // Each part gets a fresh database, dropped at the end. Sizes can be lowered for a quick look:
 //   BENCH_PUSH_MESSAGES, BENCH_BASELINE_MESSAGES, BENCH_SENDER_CONCURRENCY, BENCH_FANOUT_ROUNDS, BENCH_CHAIN_SINGLES, BENCH_CHAIN_BURST, BENCH_PAGE_ROWS,
-//   BENCH_PARTS=push,chains,pages,depth, BENCH_CHAIN_BASELINES=0, BENCH_CHAIN_SLOTS=8,32,64, BENCH_WORKER_PROCESSES=0, BENCH_DEPTHS=10000,100000,1000000, BENCH_DEPTH_DRAIN. BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
+//   BENCH_PARTS=push,chains,pages,depth, BENCH_CHAIN_BASELINES=0, BENCH_CHAIN_SLOTS=8,32,64, BENCH_WORKER_PROCESSES=0, BENCH_DEPTHS=10000,100000,1000000, BENCH_DEPTH_DRAIN, BENCH_DEPTH_USERS (0 skips the many-users row). BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
 // Ports: push double 4300 (+4301 control), app server 3300.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
@@ -83,7 +83,12 @@ await section("depth", () =>
     const depths = (process.env.BENCH_DEPTHS ?? "10000,100000,1000000").split(",").map(Number);
     const drain = size("BENCH_DEPTH_DRAIN", 10_000);
     const push = await benchDepth({ databaseUrl, depths, drain });
-    const executions = await benchExecutionsDepth({ databaseUrl, depths, drain });
+    const executions = await benchExecutionsDepth({
+      databaseUrl,
+      depths,
+      drain,
+      manyUsers: size("BENCH_DEPTH_USERS", 100_000),
+    });
     writeDepthChart(push.points, executions.points);
     return [...push.rows, ...executions.rows];
   }),

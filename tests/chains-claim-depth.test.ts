@@ -190,6 +190,85 @@ describe("the executions claim at depth", () => {
     expect(claimed.reads).toBeLessThan(500);
   });
 
+  describe("more users waiting than a claim looks at (256)", () => {
+    let many: number[] = [];
+    beforeAll(async () => {
+      many = (
+        await queryRows<{ id: number }>(
+          fresh.handle.db,
+          sql`insert into users (username, display_name, password_hash)
+              select 'many' || g, 'Many ' || g, 'not-a-hash' from generate_series(1, 6000) g returning id`,
+        )
+      )
+        .map((row) => Number(row.id))
+        .sort((a, b) => a - b);
+    });
+
+    /** `each` waiting executions of CHAIN for each of the `count` lowest of them, and nothing else. */
+    async function waitingFor(count: number, each: number) {
+      const db = fresh.handle.db;
+      await fill(0, {}, false);
+      await db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status)
+        select ${CHAIN}, u, 'many', '{}'::jsonb, 'ENQUEUED'
+        from unnest(${`{${many.slice(0, count).join(",")}}`}::int[]) u, generate_series(1, ${each}) g`);
+      await db.execute(sql`analyze executions`);
+    }
+
+    /** A worker's claim, committed, its executions finished at once (as if each took no time). */
+    async function claimAndFinish(limit: number, afterUser: number | null, perUserLimit = 10_000) {
+      const rows = await client<{ id: number | null; userId: number }[]>`
+        select * from claim_executions('many-test', ${limit}, 30, 10000, ${perUserLimit}, ${afterUser}::int)`;
+      const claimed = rows.filter((row) => row.id !== null);
+      const ids = claimed.map((row) => row.id as number);
+      await client`update executions set status = 'SUCCESS', finished_at = now() where id = any(${ids}::int[])`;
+      await client`update execution_slots set execution_id = null, assigned_at = null
+                   where execution_id = any(${ids}::int[])`;
+      return claimed.map((row) => row.userId);
+    }
+
+    it("a claim reads about as much with 6,000 users waiting as with 600", async () => {
+      // Before migration 0023 every waiting user was looked at: 12,000 rows and more at 6,000 users.
+      await waitingFor(600, 1);
+      const small = await claim(8);
+      await waitingFor(6_000, 1);
+      const large = await claim(8);
+      expect(large.ids).toHaveLength(8);
+      expect(new Set(large.owners).size).toBe(8);
+      expect(large.reads).toBeLessThan(small.reads * 1.5 + 100);
+      expect(large.reads).toBeLessThan(2_000);
+    });
+
+    it("successive claims go round all of them: each user once before anyone twice", async () => {
+      // Two waiting each, so that a user served once still has work: a claim that always looked at the
+      // same 256 users would serve those again before the others once.
+      await waitingFor(600, 2);
+      const served = new Map<number, number>();
+      let afterUser: number | null = null;
+      for (let i = 0; i < 75; i++) {
+        const owners = await claimAndFinish(8, afterUser);
+        expect(owners).toHaveLength(8);
+        for (const owner of owners) served.set(owner, (served.get(owner) ?? 0) + 1);
+        afterUser = Math.max(...owners);
+      }
+      expect(served.size).toBe(600);
+      expect(Math.max(...served.values())).toBe(1);
+    });
+
+    it("when the users it looks at are all at their limit, it claims for the others", async () => {
+      // Per-user limit 1: the 256 lowest each run one already and wait with another; 44 more wait with one.
+      await waitingFor(300, 1);
+      await fresh.handle.db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status, started_at, lease_owner,
+          lease_expires_at)
+        select ${CHAIN}, u, 'many', '{}'::jsonb, 'EXECUTING', now(), 'elsewhere', now() + interval '1 hour'
+        from unnest(${`{${many.slice(0, 256).join(",")}}`}::int[]) u`);
+      const owners = await claimAndFinish(8, null, 1);
+      expect(owners).toHaveLength(8);
+      for (const owner of owners) expect(many.indexOf(owner)).toBeGreaterThanOrEqual(256);
+    });
+  });
+
   it("a connection whose claim was planned on an empty queue reads little once thousands arrive", async () => {
     // The claim's plans are made once per connection: on a new one, planned while nothing waits (statistics
     // say so: only finished executions); then 4,000 arrive, not analysed yet, as in a burst, each user's in

@@ -6,7 +6,7 @@ import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
 import { runExecution } from "./execution";
 import { nextSlot, registeredSchedules } from "./schedule";
-import { claimExecutions, type ExecutionJob } from "./sql/claim-executions";
+import { claimExecutions, type ExecutionJob, nextAfterUser } from "./sql/claim-executions";
 import { endHeldExecutions } from "./sql/end-held-executions";
 import { freeLeakedSlots, SLOT_SWEEP_MS } from "./sql/execution-slots";
 import { fireSchedule } from "./sql/fire-schedules";
@@ -59,6 +59,8 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   let nextSlotSweep = 0;
   /** Per schedule, when its next slot is due (absent: check now, e.g. a catch-up after start-up). */
   const dueAt = new Map<string, number>();
+  /** Where the next claim looks first among many users with waiting work (see `claimExecutions`). */
+  let afterUser: number | null = null;
 
   return {
     name: "executions",
@@ -70,18 +72,21 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
     pollMs: options.pollMs ?? 1_000,
     keyOf: (job) => String(job.id),
 
-    claim(db, { workerId, limit, leaseMs }) {
-      if (limit <= 0) return Promise.resolve([]);
-      return claimExecutions(db, {
+    async claim(db, { workerId, limit, leaseMs }) {
+      if (limit <= 0) return [];
+      const jobs = await claimExecutions(db, {
         workerId,
         limit,
         leaseMs,
         appLimit,
         perUserLimit,
+        afterUser,
         onLimits: (limits) => {
           effectiveAppLimit = limits.appLimit;
         },
       });
+      if (jobs.length > 0) afterUser = nextAfterUser(jobs);
+      return jobs;
     },
 
     listens: [

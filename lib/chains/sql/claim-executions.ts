@@ -59,8 +59,11 @@ export const defaultPerUserLimit = (appLimit: number) => Math.max(1, Math.floor(
  * second, …, and among equals the user whose last execution started longest ago — so one user's backlog
  * cannot keep another user's execution waiting, even with a single slot.
  *
- * What a claim reads does not grow with the queue (tests/chains-claim-depth.test.ts): the distinct users
- * with waiting work (one index probe per user), each held user's next few executions of chains without
+ * What a claim reads does not grow with the queue (tests/chains-claim-depth.test.ts): of the users with
+ * waiting work of chains without limits, the next 256 after `afterUser` (one index probe each; migration
+ * 0023), going round to the lowest past the highest — all of them when there are no more than that, and
+ * all of them too when none of those 256 has work the limits let run; the users with waiting work of
+ * chains with limits (one probe each); each held user's next few executions of chains without
  * limits (one probe per chain of the user), of a throttled chain its next executions in its order, as many
  * as it has room for, of a serialized chain the first waiting execution of each key (one probe per key).
  *
@@ -76,18 +79,24 @@ export async function claimExecutions(
     leaseMs,
     appLimit,
     perUserLimit,
+    afterUser = null,
     onLimits,
   }: {
     workerId: string;
     limit: number;
     leaseMs: number;
+    /**
+     * With many users waiting, where this claim looks first: past the user the caller's last claim served
+     * with the highest id (`nextAfterUser`), so that successive claims go round all of them.
+     */
+    afterUser?: number | null;
     /** Told the limits in effect (the runtime settings over the defaults) at every claim. */
     onLimits?: (limits: { appLimit: number; perUserLimit: number }) => void;
   } & ClaimLimits,
 ): Promise<ExecutionJob[]> {
   const rows = await queryRows<ExecutionJob & { id: number | null; appLimit: number; perUserLimit: number }>(
     db,
-    sql`select * from claim_executions(${workerId}, ${limit}, ${seconds(leaseMs)}, ${appLimit}, ${perUserLimit}::int)`,
+    sql`select * from claim_executions(${workerId}, ${limit}, ${seconds(leaseMs)}, ${appLimit}, ${perUserLimit}::int, ${afterUser}::int)`,
     { prepared: true },
   );
   const [first] = rows;
@@ -95,4 +104,12 @@ export async function claimExecutions(
   return rows
     .filter((row) => row.id !== null)
     .map(({ appLimit: _app, perUserLimit: _perUser, ...job }) => job as ExecutionJob);
+}
+
+/**
+ * The cursor for a claimer's next claim: the highest user it just claimed for (system executions are user
+ * 0). Its next claim looks at the users past that one first.
+ */
+export function nextAfterUser(jobs: ExecutionJob[]): number {
+  return jobs.reduce((highest, job) => Math.max(highest, job.userId), 0);
 }
