@@ -78,7 +78,7 @@ describe("the executions claim at depth", () => {
    * One claim of `limit` on `on`, rolled back: what it claimed, how many rows of executions it read and how
    * many pages of its indexes.
    */
-  async function claim(limit: number, on: postgres.Sql = client) {
+  async function claim(limit: number, on: postgres.Sql = client, afterUser: number | null = null) {
     let result = { ids: [] as number[], keys: [] as (string | null)[], owners: [] as number[], reads: 0 };
     const pagesBefore = await indexPagesRead(on);
     // (The counts of the backend's transactions not yet reported are included: before and after, subtracted.)
@@ -92,7 +92,7 @@ describe("the executions claim at depth", () => {
       .begin(async (tx) => {
         const before = await readsSoFar(tx);
         const rows = await tx<{ id: number | null; userId: number }[]>`
-          select * from claim_executions('depth-test', ${limit}, 30, 10000, 10000)`;
+          select * from claim_executions('depth-test', ${limit}, 30, 10000, 10000, ${afterUser}::int)`;
         const ids = rows.flatMap((row) => (row.id === null ? [] : [row.id]));
         const claimed = await tx<{ serialize_key: string | null; user_id: number }[]>`
           select serialize_key, user_id from executions where id = any(${ids}::int[]) order by id`;
@@ -205,12 +205,13 @@ describe("the executions claim at depth", () => {
     });
 
     /** `each` waiting executions of CHAIN for each of the `count` lowest of them, and nothing else. */
-    async function waitingFor(count: number, each: number) {
+    async function waitingFor(count: number, each: number, shape: Shape = {}) {
       const db = fresh.handle.db;
       await fill(0, {}, false);
       await db.execute(sql`
-        insert into executions (chain_name, user_id, session_id, input, status)
-        select ${CHAIN}, u, 'many', '{}'::jsonb, 'ENQUEUED'
+        insert into executions (chain_name, user_id, session_id, input, status, max_concurrent, max_per_user)
+        select ${CHAIN}, u, 'many', '{}'::jsonb, 'ENQUEUED', ${shape.maxConcurrent ?? null}::int,
+          ${shape.maxPerUser ?? null}::int
         from unnest(${`{${many.slice(0, count).join(",")}}`}::int[]) u, generate_series(1, ${each}) g`);
       await db.execute(sql`analyze executions`);
     }
@@ -227,17 +228,26 @@ describe("the executions claim at depth", () => {
       return claimed.map((row) => row.userId);
     }
 
-    it("a claim reads about as much with 6,000 users waiting as with 600", async () => {
-      // Before migration 0023 every waiting user was looked at: 12,000 rows and more at 6,000 users.
-      await waitingFor(600, 1);
-      const small = await claim(8);
-      await waitingFor(6_000, 1);
-      const large = await claim(8);
-      expect(large.ids).toHaveLength(8);
-      expect(new Set(large.owners).size).toBe(8);
-      expect(large.reads).toBeLessThan(small.reads * 1.5 + 100);
-      expect(large.reads).toBeLessThan(2_000);
-    });
+    it.each([
+      { chain: "without limits", shape: {}, claims: 8 },
+      { chain: "throttled (maxConcurrent 3)", shape: { maxConcurrent: 3 }, claims: 3 },
+      { chain: "limited per user (1)", shape: { maxPerUser: 1 }, claims: 8 },
+    ])(
+      "a chain $chain: a claim reads about as much with 6,000 users waiting as with 600",
+      async ({ shape, claims }) => {
+        // Before migration 0023 every waiting user was looked at: 6,000 rows and more at 6,000 users. The
+        // worker's cursor half-way: a throttled chain's next executions (the oldest, of the lowest users) lie
+        // outside the users it looks at first.
+        await waitingFor(600, 1, shape);
+        const small = await claim(8, client, many[300]);
+        await waitingFor(6_000, 1, shape);
+        const large = await claim(8, client, many[3_000]);
+        expect(large.ids).toHaveLength(claims);
+        expect(new Set(large.owners).size).toBe(claims);
+        expect(large.reads).toBeLessThan(small.reads * 1.5 + 100);
+        expect(large.reads).toBeLessThan(2_000);
+      },
+    );
 
     it("successive claims go round all of them: each user once before anyone twice", async () => {
       // Two waiting each, so that a user served once still has work: a claim that always looked at the

@@ -1,13 +1,61 @@
 -- The executions claim (0020) with a bounded look at the users with waiting work. It read every such user
 -- (one index probe each, then one more for when each was last served) at every claim: with 100,000 users
--- waiting one execution each, 525 ms per claim and 28 executions/s drained, against 2.3 ms and 4,182/s
--- with 50 users (bench, depth part). Now it looks at the next 256 users with waiting work of chains without
--- limits after `p_after_user` (the caller's cursor: the largest user it claimed for last time), going round
--- to the lowest once past the highest, and serves them in the same order as before (fewest running, the one
--- served longest ago, the lowest id). With 256 such users or fewer it sees them all, whatever the cursor:
--- the claim is the one of 0020. When the window finds nothing to claim (its users' work held by limits), the
--- claim looks at every user, as 0020 did, before it gives up. Users with work of chains with limits are
--- still all looked at.
+-- waiting one execution each, ~0.5 s per claim and 28 executions/s drained, against 2.3 ms and 4,182/s with
+-- 50 users (bench, depth part); the same with a throttled chain or one limited per user. Now it looks at the
+-- next 256 users with waiting work after `p_after_user` (the caller's cursor: the highest user it claimed for
+-- last time), going round to the lowest past the highest, per index (chains without limits, chains with
+-- limits), plus the owners of each throttled chain's next executions (the ones its limit lets start, in its
+-- order), and serves them in the same order as before (fewest running, the one served longest ago, the lowest
+-- id). With 256 such users or fewer it sees them all, whatever the cursor: the claim is the one of 0020. When
+-- the window finds nothing to claim (its users' work held by limits), the claim looks at every user, as 0020
+-- did, before it gives up. The keys of serialized chains are still all looked at (one probe per key).
+
+-- Users with waiting executions in (p_after, p_upto], lowest first, at most p_count: one index probe each, on
+-- the index of executions of chains without limits or of chains with limits.
+CREATE FUNCTION claim_window_users(p_limited boolean, p_after int, p_upto int, p_count int) RETURNS int[]
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
+SET jit = off
+SET enable_sort = off
+SET enable_seqscan = off
+AS $window$
+BEGIN
+  IF p_count <= 0 THEN
+    RETURN '{}';
+  END IF;
+  IF p_limited THEN
+    RETURN ARRAY(
+      WITH RECURSIVE users_after (user_key, n) AS (
+        (SELECT coalesce(x.user_id, 0), 1 FROM executions x
+         WHERE x.status = 'ENQUEUED' AND (x.serialize OR x.max_concurrent IS NOT NULL OR x.max_per_user IS NOT NULL)
+           AND coalesce(x.user_id, 0) > p_after AND coalesce(x.user_id, 0) <= p_upto
+         ORDER BY coalesce(x.user_id, 0) LIMIT 1)
+        UNION ALL
+        SELECT (SELECT coalesce(x.user_id, 0) FROM executions x
+                WHERE x.status = 'ENQUEUED'
+                  AND (x.serialize OR x.max_concurrent IS NOT NULL OR x.max_per_user IS NOT NULL)
+                  AND coalesce(x.user_id, 0) > w.user_key AND coalesce(x.user_id, 0) <= p_upto
+                ORDER BY coalesce(x.user_id, 0) LIMIT 1), w.n + 1
+        FROM users_after w WHERE w.user_key IS NOT NULL AND w.n < p_count
+      )
+      SELECT w.user_key FROM users_after w WHERE w.user_key IS NOT NULL);
+  END IF;
+  RETURN ARRAY(
+    WITH RECURSIVE users_after (user_key, n) AS (
+      (SELECT coalesce(x.user_id, 0), 1 FROM executions x
+       WHERE x.status = 'ENQUEUED' AND NOT x.serialize AND x.max_concurrent IS NULL AND x.max_per_user IS NULL
+         AND coalesce(x.user_id, 0) > p_after AND coalesce(x.user_id, 0) <= p_upto
+       ORDER BY coalesce(x.user_id, 0) LIMIT 1)
+      UNION ALL
+      SELECT (SELECT coalesce(x.user_id, 0) FROM executions x
+              WHERE x.status = 'ENQUEUED' AND NOT x.serialize AND x.max_concurrent IS NULL
+                AND x.max_per_user IS NULL AND coalesce(x.user_id, 0) > w.user_key AND coalesce(x.user_id, 0) <= p_upto
+              ORDER BY coalesce(x.user_id, 0) LIMIT 1), w.n + 1
+      FROM users_after w WHERE w.user_key IS NOT NULL AND w.n < p_count
+    )
+    SELECT w.user_key FROM users_after w WHERE w.user_key IS NOT NULL);
+END
+$window$;--> statement-breakpoint
 DROP FUNCTION claim_executions(text, int, double precision, int, int);--> statement-breakpoint
 CREATE FUNCTION claim_executions(
   p_worker_id text, p_limit int, p_lease_secs double precision, p_app_limit int, p_per_user_limit int,
@@ -49,7 +97,8 @@ DECLARE
   v_pass int := 1;
   v_cursor int := p_after_user;
   v_unlimited int[];
-  v_wrapped int[];
+  v_limited int[];
+  v_heads int[];
   v_truncated boolean;
 BEGIN
   SELECT coalesce((SELECT s.max_concurrent FROM execution_settings s WHERE s.scope = 'app' AND s.chain_name = ''),
@@ -91,61 +140,43 @@ BEGIN
     -- Passes: the first looks at a window of the users with waiting work; the second, only when that
     -- window was not all of them and nothing in it could be claimed, at every one of them.
     LOOP
-      -- The users with waiting work of chains without limits: the next v_window after the cursor (one index
-      -- probe each, executions_user_ready_idx), then from the lowest up to the cursor for the room left.
+      -- The users with waiting work, per index (chains without limits, chains with limits): the next v_window
+      -- after the cursor, then from the lowest up to the cursor for the room left.
       v_window := CASE WHEN v_pass = 1 THEN 256 ELSE 2147483647 END;
-      v_unlimited := ARRAY(
-        WITH RECURSIVE after_cursor (user_key, n) AS (
-          (SELECT coalesce(x.user_id, 0), 1 FROM executions x
-           WHERE x.status = 'ENQUEUED' AND NOT x.serialize AND x.max_concurrent IS NULL AND x.max_per_user IS NULL
-             AND coalesce(x.user_id, 0) > coalesce(v_cursor, -1)
-           ORDER BY coalesce(x.user_id, 0) LIMIT 1)
-          UNION ALL
-          SELECT (SELECT coalesce(x.user_id, 0) FROM executions x
-                  WHERE x.status = 'ENQUEUED' AND NOT x.serialize AND x.max_concurrent IS NULL
-                    AND x.max_per_user IS NULL AND coalesce(x.user_id, 0) > w.user_key
-                  ORDER BY coalesce(x.user_id, 0) LIMIT 1), w.n + 1
-          FROM after_cursor w WHERE w.user_key IS NOT NULL AND w.n < v_window
-        )
-        SELECT w.user_key FROM after_cursor w WHERE w.user_key IS NOT NULL);
-      v_wrapped := '{}';
-      IF v_cursor IS NOT NULL AND coalesce(array_length(v_unlimited, 1), 0) < v_window THEN
-        v_wrapped := ARRAY(
-          WITH RECURSIVE from_lowest (user_key, n) AS (
-            (SELECT coalesce(x.user_id, 0), 1 FROM executions x
-             WHERE x.status = 'ENQUEUED' AND NOT x.serialize AND x.max_concurrent IS NULL AND x.max_per_user IS NULL
-               AND coalesce(x.user_id, 0) <= v_cursor
-             ORDER BY coalesce(x.user_id, 0) LIMIT 1)
-            UNION ALL
-            SELECT (SELECT coalesce(x.user_id, 0) FROM executions x
-                    WHERE x.status = 'ENQUEUED' AND NOT x.serialize AND x.max_concurrent IS NULL
-                      AND x.max_per_user IS NULL AND coalesce(x.user_id, 0) > w.user_key
-                      AND coalesce(x.user_id, 0) <= v_cursor
-                    ORDER BY coalesce(x.user_id, 0) LIMIT 1), w.n + 1
-            FROM from_lowest w
-            WHERE w.user_key IS NOT NULL AND w.n < v_window - coalesce(array_length(v_unlimited, 1), 0)
-          )
-          SELECT w.user_key FROM from_lowest w WHERE w.user_key IS NOT NULL);
+      v_unlimited := claim_window_users(false, coalesce(v_cursor, -1), 2147483647, v_window);
+      v_limited := claim_window_users(true, coalesce(v_cursor, -1), 2147483647, v_window);
+      IF v_cursor IS NOT NULL THEN
+        v_unlimited := v_unlimited
+          || claim_window_users(false, -1, v_cursor, v_window - coalesce(array_length(v_unlimited, 1), 0));
+        v_limited := v_limited
+          || claim_window_users(true, -1, v_cursor, v_window - coalesce(array_length(v_limited, 1), 0));
       END IF;
-      v_unlimited := v_unlimited || v_wrapped;
-      -- Fewer than the window: every such user was seen (the cursor made no difference).
-      v_truncated := coalesce(array_length(v_unlimited, 1), 0) >= v_window;
+      -- Fewer than the window in both: every such user was seen (the cursor made no difference).
+      v_truncated := coalesce(array_length(v_unlimited, 1), 0) >= v_window
+        OR coalesce(array_length(v_limited, 1), 0) >= v_window;
+      -- The owners of each held throttled chain's next executions, as many as its limit lets start (what the
+      -- claim's limited path below takes of it, in the chain's order, whoever they belong to).
+      v_heads := ARRAY(
+        SELECT DISTINCT x.user_key FROM unnest(v_chains) c(chain_name)
+        CROSS JOIN LATERAL (
+          SELECT coalesce((SELECT s.max_concurrent FROM execution_settings s
+                           WHERE s.scope = 'chain' AND s.chain_name = c.chain_name),
+                          (SELECT max(x.max_concurrent) FROM executions x
+                           WHERE x.chain_name = c.chain_name AND x.status IN ('ENQUEUED', 'SCHEDULED')
+                             AND (x.serialize OR x.max_concurrent IS NOT NULL OR x.max_per_user IS NOT NULL))) AS max_n,
+                 (SELECT count(*)::int FROM executions r
+                  WHERE r.status = 'EXECUTING' AND NOT r.awaiting_child AND r.chain_name = c.chain_name) AS running_n) m
+        CROSS JOIN LATERAL (
+          SELECT coalesce(e.user_id, 0) AS user_key FROM executions e
+          WHERE e.chain_name = c.chain_name AND e.status IN ('ENQUEUED', 'SCHEDULED') AND NOT e.serialize
+            AND (e.status = 'ENQUEUED' OR e.run_at <= now()) AND NOT e.abort_requested
+          ORDER BY e.priority DESC NULLS LAST, e.id
+          LIMIT greatest(m.max_n - m.running_n, 0)) x
+        WHERE m.max_n IS NOT NULL);
       -- The users with work due and below their limit, in the order the claim serves them: fewest running
       -- first, then the one served longest ago.
       v_candidates := ARRAY(
-        -- (one skip scan of the index of executions of chains with limits)
-        WITH RECURSIVE limited_users (user_key) AS (
-          (SELECT coalesce(x.user_id, 0) FROM executions x
-           WHERE x.status = 'ENQUEUED' AND (x.serialize OR x.max_concurrent IS NOT NULL OR x.max_per_user IS NOT NULL)
-           ORDER BY coalesce(x.user_id, 0) LIMIT 1)
-          UNION ALL
-          SELECT (SELECT coalesce(x.user_id, 0) FROM executions x
-                  WHERE x.status = 'ENQUEUED'
-                    AND (x.serialize OR x.max_concurrent IS NOT NULL OR x.max_per_user IS NOT NULL)
-                    AND coalesce(x.user_id, 0) > w.user_key
-                  ORDER BY coalesce(x.user_id, 0) LIMIT 1)
-          FROM limited_users w WHERE w.user_key IS NOT NULL
-        ),
+        WITH
         -- (now(), the start of this claim, bounds the index range; clock_timestamp() is volatile and would not)
         due_users AS (
           SELECT DISTINCT coalesce(d.user_id, 0) AS user_key FROM (
@@ -157,8 +188,7 @@ BEGIN
           WHERE x.status = 'EXECUTING' AND NOT x.awaiting_child GROUP BY 1
         )
         SELECT k.user_key FROM (
-          SELECT w.user_key FROM unnest(v_unlimited) w(user_key)
-          UNION SELECT w.user_key FROM limited_users w WHERE w.user_key IS NOT NULL
+          SELECT w.user_key FROM unnest(v_unlimited || v_limited || v_heads) w(user_key)
           UNION SELECT u.user_key FROM due_users u) k
         LEFT JOIN running_users r ON r.user_key = k.user_key
         WHERE coalesce(r.n, 0) < v_per_user

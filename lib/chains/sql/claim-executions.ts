@@ -60,10 +60,10 @@ export const defaultPerUserLimit = (appLimit: number) => Math.max(1, Math.floor(
  * cannot keep another user's execution waiting, even with a single slot.
  *
  * What a claim reads does not grow with the queue (tests/chains-claim-depth.test.ts): of the users with
- * waiting work of chains without limits, the next 256 after `afterUser` (one index probe each; migration
- * 0023), going round to the lowest past the highest — all of them when there are no more than that, and
- * all of them too when none of those 256 has work the limits let run; the users with waiting work of
- * chains with limits (one probe each); each held user's next few executions of chains without
+ * waiting work, the next 256 after `afterUser` per index (chains without limits, chains with limits; one
+ * index probe each; migration 0023), going round to the lowest past the highest, and the owners of each
+ * throttled chain's next executions — all of them when there are no more than that, and all of them too
+ * when none of those has work the limits let run; each held user's next few executions of chains without
  * limits (one probe per chain of the user), of a throttled chain its next executions in its order, as many
  * as it has room for, of a serialized chain the first waiting execution of each key (one probe per key).
  *
