@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { createDatabase, type Database, queryRows } from "@/db/client";
-import { claimExecutions, nextAfterUser } from "@/lib/chains/sql/claim-executions";
+import { claimExecutions } from "@/lib/chains/sql/claim-executions";
 import { finishExecution } from "@/lib/chains/sql/finish-execution";
 import { fmt, percentile, type Row, settleAfterFill } from "./support";
 
@@ -53,6 +53,7 @@ async function timeClaim(db: Database, before0023 = false): Promise<number> {
           workerId: "w",
           limit: CLAIM_LIMIT,
           leaseMs: 30_000,
+          afterUser: -1,
           ...LIMITS,
         });
       }
@@ -169,7 +170,7 @@ async function drain(db: Database, target: number) {
     Array.from({ length: 4 }, async (_, loop) => {
       const workerId = `drain-${loop}`;
       // Each loop goes round the users with waiting work as a worker's claims do.
-      let afterUser: number | null = null;
+      let afterUser: number | null = -1;
       while (done < target) {
         const c0 = performance.now();
         const jobs = await claimExecutions(db, {
@@ -177,11 +178,13 @@ async function drain(db: Database, target: number) {
           limit: CLAIM_LIMIT,
           leaseMs: 30_000,
           afterUser,
+          onNextAfterUser: (next) => {
+            afterUser = next ?? -1;
+          },
           ...LIMITS,
         });
         claims.push(performance.now() - c0);
         if (jobs.length === 0) break;
-        afterUser = nextAfterUser(jobs);
         await Promise.all(
           jobs.map((job) =>
             finishExecution(db, {

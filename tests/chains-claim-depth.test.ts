@@ -217,15 +217,31 @@ describe("the executions claim at depth", () => {
     }
 
     /** A worker's claim, committed, its executions finished at once (as if each took no time). */
+    /**
+     * A worker's claim, committed, its executions finished at once (as if each took no time): who it served
+     * and where the next claim should look.
+     */
     async function claimAndFinish(limit: number, afterUser: number | null, perUserLimit = 10_000) {
-      const rows = await client<{ id: number | null; userId: number }[]>`
+      const rows = await client<{ id: number | null; userId: number; nextAfterUser: number | null }[]>`
         select * from claim_executions('many-test', ${limit}, 30, 10000, ${perUserLimit}, ${afterUser}::int)`;
       const claimed = rows.filter((row) => row.id !== null);
       const ids = claimed.map((row) => row.id as number);
       await client`update executions set status = 'SUCCESS', finished_at = now() where id = any(${ids}::int[])`;
       await client`update execution_slots set execution_id = null, assigned_at = null
                    where execution_id = any(${ids}::int[])`;
-      return claimed.map((row) => row.userId);
+      return { owners: claimed.map((row) => row.userId), next: rows[0]?.nextAfterUser ?? null };
+    }
+
+    /** `claims` successive claims of 8, each looking where the last one said: how often each user was served. */
+    async function worker(claims: number, perUserLimit = 10_000) {
+      const served = new Map<number, number>();
+      let afterUser: number | null = -1;
+      for (let i = 0; i < claims; i++) {
+        const { owners, next } = await claimAndFinish(8, afterUser, perUserLimit);
+        for (const owner of owners) served.set(owner, (served.get(owner) ?? 0) + 1);
+        afterUser = next;
+      }
+      return served;
     }
 
     it.each([
@@ -249,33 +265,62 @@ describe("the executions claim at depth", () => {
       },
     );
 
-    it("successive claims go round all of them: each user once before anyone twice", async () => {
+    it("successive claims go round all of them: 600 users served within 90 claims of 8", async () => {
       // Two waiting each, so that a user served once still has work: a claim that always looked at the
-      // same 256 users would serve those again before the others once.
+      // same 256 users would serve those again and again, and never the others. Each claim serves the 8 of its
+      // window served longest ago, and the next looks at the next 256: every user within 90 claims (75 at
+      // best), none twice before the last got its first.
       await waitingFor(600, 2);
-      const served = new Map<number, number>();
-      let afterUser: number | null = null;
-      for (let i = 0; i < 75; i++) {
-        const owners = await claimAndFinish(8, afterUser);
-        expect(owners).toHaveLength(8);
-        for (const owner of owners) served.set(owner, (served.get(owner) ?? 0) + 1);
-        afterUser = Math.max(...owners);
-      }
+      const served = await worker(90);
       expect(served.size).toBe(600);
-      expect(Math.max(...served.values())).toBe(1);
+      expect(Math.max(...served.values())).toBe(2);
     });
 
-    it("when the users it looks at are all at their limit, it claims for the others", async () => {
-      // Per-user limit 1: the 256 lowest each run one already and wait with another; 44 more wait with one.
-      await waitingFor(300, 1);
-      await fresh.handle.db.execute(sql`
-        insert into executions (chain_name, user_id, session_id, input, status, started_at, lease_owner,
-          lease_expires_at)
-        select ${CHAIN}, u, 'many', '{}'::jsonb, 'EXECUTING', now(), 'elsewhere', now() + interval '1 hour'
-        from unnest(${`{${many.slice(0, 256).join(",")}}`}::int[]) u`);
-      const owners = await claimAndFinish(8, null, 1);
-      expect(owners).toHaveLength(8);
-      for (const owner of owners) expect(many.indexOf(owner)).toBeGreaterThanOrEqual(256);
+    it("a claim that serves only a few users still moves on to the others", async () => {
+      // Five users with long backlogs of a chain without limits (2 each at a time: per-user limit 2) fill every
+      // claim; 300 users wait on a full throttled chain; one more, beyond them, waits with an execution of a
+      // chain limited per user. Looking on from the highest user served, the claims would never reach it.
+      const db = fresh.handle.db;
+      await fill(0, {}, false);
+      await db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status)
+        select ${CHAIN}, u, 'many', '{}'::jsonb, 'ENQUEUED'
+        from unnest(${`{${many.slice(0, 5).join(",")}}`}::int[]) u, generate_series(1, 100) g`);
+      await db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status, max_concurrent)
+        select ${`${CHAIN}.full`}, u, 'many', '{}'::jsonb, 'ENQUEUED', 1
+        from unnest(${`{${many.slice(5, 305).join(",")}}`}::int[]) u`);
+      await db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status, max_concurrent, started_at,
+          lease_owner, lease_expires_at)
+        values (${`${CHAIN}.full`}, ${many[5_000]}, 'many', '{}'::jsonb, 'EXECUTING', 1, now(), 'elsewhere',
+          now() + interval '1 hour')`);
+      const last = many[900] as number;
+      await db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status, max_per_user)
+        values (${`${CHAIN}.own`}, ${last}, 'many', '{}'::jsonb, 'ENQUEUED', 1)`);
+      await db.execute(sql`analyze executions`);
+      const served = await worker(5, 2);
+      expect(served.get(last)).toBe(1);
+    });
+
+    it("a serialized chain's next execution starts whoever it belongs to", async () => {
+      // One key for the whole chain (serialize: "chain"), executions of 1,000 users, the oldest (next in line)
+      // of a user far past the first claims' windows; and a backlog of a chain without limits that every
+      // claim finds. The key must not wait idle until the claims' windows come round to its owner.
+      const db = fresh.handle.db;
+      await fill(0, {}, false);
+      const owners = [many[900], ...many.slice(0, 900), ...many.slice(901, 1_000)];
+      await db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status, serialize, serialize_key)
+        select ${`${CHAIN}.one-at-a-time`}, o.u, 'many', '{}'::jsonb, 'ENQUEUED', true, 'the chain'
+        from unnest(${`{${owners.join(",")}}`}::int[]) with ordinality o(u, n) order by o.n`);
+      await db.execute(sql`
+        insert into executions (chain_name, user_id, session_id, input, status)
+        select ${CHAIN}, ${many[0]}, 'many', '{}'::jsonb, 'ENQUEUED' from generate_series(1, 100)`);
+      await db.execute(sql`analyze executions`);
+      const served = await worker(2, 2);
+      expect(served.get(many[900] as number)).toBe(1);
     });
   });
 

@@ -1,14 +1,20 @@
 -- The executions claim (0020) with a bounded look at the users with waiting work. It read every such user
 -- (one index probe each, then one more for when each was last served) at every claim: with 100,000 users
 -- waiting one execution each, ~0.5 s per claim and 28 executions/s drained, against 2.3 ms and 4,182/s with
--- 50 users (bench, depth part); the same with a throttled chain or one limited per user. Now it looks at the
--- next 256 users with waiting work after `p_after_user` (the caller's cursor: the highest user it claimed for
--- last time), going round to the lowest past the highest, per index (chains without limits, chains with
--- limits), plus the owners of each throttled chain's next executions (the ones its limit lets start, in its
--- order), and serves them in the same order as before (fewest running, the one served longest ago, the lowest
--- id). With 256 such users or fewer it sees them all, whatever the cursor: the claim is the one of 0020. When
--- the window finds nothing to claim (its users' work held by limits), the claim looks at every user, as 0020
--- did, before it gives up. The keys of serialized chains are still all looked at (one probe per key).
+-- 50 users (bench, depth part); the same with a throttled chain or one limited per user.
+--
+-- Given a cursor (`p_after_user`, a user id or -1: where the worker's last claim stopped looking), a claim now
+-- looks at the next 256 users with waiting work after it, per index (chains without limits, chains with
+-- limits), going round to the lowest past the highest, and at the owners of the executions the limited path
+-- would start next: each throttled chain's next ones, and the first waiting execution of each idle key of a
+-- serialized chain. It serves them in the same order as before (fewest running, the one served longest ago,
+-- the lowest id), and returns where the next claim should look (`nextAfterUser`: the end of the window that
+-- reached least far), whatever it claimed, so that successive claims look at every user in turn: a user with
+-- waiting work is looked at within (users waiting / 256) claims. With 256 users or fewer per index it sees
+-- them all: the claim is the one of 0020. When the window finds nothing to claim (its users' work held by
+-- limits), the claim looks at every user, as 0020 did, before it gives up. Without a cursor (NULL: callers of
+-- 0020's five arguments) it looks at every user, as 0020 did. The keys of serialized chains are still all
+-- looked at (one probe per key).
 
 -- Users with waiting executions in (p_after, p_upto], lowest first, at most p_count: one index probe each, on
 -- the index of executions of chains without limits or of chains with limits.
@@ -62,7 +68,8 @@ CREATE FUNCTION claim_executions(
   p_after_user int DEFAULT NULL
 ) RETURNS TABLE (
   id int, "chainName" text, "userId" int, username text, "sessionId" text, input jsonb, state jsonb,
-  "completedThrough" int, attempt int, limited boolean, slot int, "appLimit" int, "perUserLimit" int
+  "completedThrough" int, attempt int, limited boolean, slot int, "appLimit" int, "perUserLimit" int,
+  "nextAfterUser" int
 ) LANGUAGE plpgsql VOLATILE
 -- One plan per statement and connection, made once: the planner otherwise planned the claiming statement
 -- afresh at every call (its generic plan looks costlier than one for the values at hand), about half of
@@ -92,13 +99,19 @@ DECLARE
   v_claimed boolean := false;
   v_waited boolean := false;
   v_round int;
-  -- Users with waiting work of chains without limits looked at per pass (the first; the second sees all).
+  -- Users with waiting work looked at per index in this pass (the first; the second sees all of them).
   v_window int;
-  v_pass int := 1;
+  -- Without a cursor, only the second pass: every user, as 0020.
+  v_pass int := CASE WHEN p_after_user IS NULL THEN 2 ELSE 1 END;
   v_cursor int := p_after_user;
+  -- Where the next claim looks (returned on every row): the window's end that reached least far round.
+  v_next_cursor int;
+  v_reach bigint;
   v_unlimited int[];
   v_limited int[];
   v_heads int[];
+  -- The first waiting execution of each idle key of the held serialized chains (read once per pass).
+  v_serial_heads int[];
   v_truncated boolean;
 BEGIN
   SELECT coalesce((SELECT s.max_concurrent FROM execution_settings s WHERE s.scope = 'app' AND s.chain_name = ''),
@@ -141,23 +154,71 @@ BEGIN
     -- window was not all of them and nothing in it could be claimed, at every one of them.
     LOOP
       -- The users with waiting work, per index (chains without limits, chains with limits): the next v_window
-      -- after the cursor, then from the lowest up to the cursor for the room left.
+      -- after the cursor, then from the lowest up to the cursor for the room left (pass 2: all of them).
       v_window := CASE WHEN v_pass = 1 THEN 256 ELSE 2147483647 END;
-      v_unlimited := claim_window_users(false, coalesce(v_cursor, -1), 2147483647, v_window);
-      v_limited := claim_window_users(true, coalesce(v_cursor, -1), 2147483647, v_window);
-      IF v_cursor IS NOT NULL THEN
+      IF v_pass = 2 THEN
+        v_cursor := -1;
+      END IF;
+      v_unlimited := claim_window_users(false, v_cursor, 2147483647, v_window);
+      v_limited := claim_window_users(true, v_cursor, 2147483647, v_window);
+      IF v_pass = 1 THEN
         v_unlimited := v_unlimited
           || claim_window_users(false, -1, v_cursor, v_window - coalesce(array_length(v_unlimited, 1), 0));
         v_limited := v_limited
           || claim_window_users(true, -1, v_cursor, v_window - coalesce(array_length(v_limited, 1), 0));
+        -- The next claim looks on from the end of the window that reached least far round from the cursor
+        -- (an index with fewer users than the window was seen whole and does not count); -1: from the lowest.
+        v_next_cursor := -1;
+        v_reach := NULL;
+        IF coalesce(array_length(v_unlimited, 1), 0) >= v_window THEN
+          v_next_cursor := v_unlimited[v_window];
+          v_reach := v_next_cursor::bigint - v_cursor + CASE WHEN v_next_cursor > v_cursor THEN 0 ELSE 4294967296 END;
+        END IF;
+        IF coalesce(array_length(v_limited, 1), 0) >= v_window
+           AND (v_reach IS NULL OR v_limited[v_window]::bigint - v_cursor
+                + CASE WHEN v_limited[v_window] > v_cursor THEN 0 ELSE 4294967296 END < v_reach) THEN
+          v_next_cursor := v_limited[v_window];
+        END IF;
       END IF;
       -- Fewer than the window in both: every such user was seen (the cursor made no difference).
-      v_truncated := coalesce(array_length(v_unlimited, 1), 0) >= v_window
-        OR coalesce(array_length(v_limited, 1), 0) >= v_window;
-      -- The owners of each held throttled chain's next executions, as many as its limit lets start (what the
-      -- claim's limited path below takes of it, in the chain's order, whoever they belong to).
+      v_truncated := v_pass = 1 AND (coalesce(array_length(v_unlimited, 1), 0) >= v_window
+        OR coalesce(array_length(v_limited, 1), 0) >= v_window);
+      -- Of each held serialized chain, the first waiting execution of each key with none running (its other
+      -- ones wait for it): the keys with waiting work one index probe each (executions_serialized_idx), not
+      -- every execution. Read once per pass, not once per round as 0020 did.
+      v_serial_heads := ARRAY(
+        WITH RECURSIVE serialized_keys (chain_name, serialize_key) AS (
+          SELECT c.chain_name,
+            (SELECT x.serialize_key FROM executions x
+             WHERE x.chain_name = c.chain_name AND x.status IN ('ENQUEUED', 'SCHEDULED') AND x.serialize
+             ORDER BY x.serialize_key LIMIT 1)
+          FROM unnest(v_chains) c(chain_name)
+          UNION ALL
+          SELECT k.chain_name,
+            (SELECT x.serialize_key FROM executions x
+             WHERE x.chain_name = k.chain_name AND x.status IN ('ENQUEUED', 'SCHEDULED') AND x.serialize
+               AND x.serialize_key > k.serialize_key
+             ORDER BY x.serialize_key LIMIT 1)
+          FROM serialized_keys k WHERE k.serialize_key IS NOT NULL
+        )
+        SELECT h.id FROM serialized_keys k
+        CROSS JOIN LATERAL (
+          SELECT e.id, e.chain_name, e.serialize_key FROM executions e
+          WHERE e.chain_name = k.chain_name AND e.serialize_key = k.serialize_key
+            AND e.status IN ('ENQUEUED', 'SCHEDULED') AND e.serialize
+            AND (e.status = 'ENQUEUED' OR e.run_at <= now()) AND NOT e.abort_requested
+          ORDER BY e.id LIMIT 1) h
+        WHERE k.serialize_key IS NOT NULL
+          AND NOT EXISTS (
+            SELECT 1 FROM executions r
+            WHERE r.status = 'EXECUTING' AND NOT r.awaiting_child AND r.chain_name = h.chain_name
+              AND r.serialize_key = h.serialize_key));
+      -- The owners of what the limited path below would start next, whoever they are: those serialized heads,
+      -- and each held throttled chain's next executions, as many as its limit lets start, in its order.
       v_heads := ARRAY(
-        SELECT DISTINCT x.user_key FROM unnest(v_chains) c(chain_name)
+        SELECT coalesce(e.user_id, 0) FROM executions e WHERE e.id = ANY(v_serial_heads)
+        UNION
+        SELECT x.user_key FROM unnest(v_chains) c(chain_name)
         CROSS JOIN LATERAL (
           SELECT coalesce((SELECT s.max_concurrent FROM execution_settings s
                            WHERE s.scope = 'chain' AND s.chain_name = c.chain_name),
@@ -217,6 +278,8 @@ BEGIN
           PERFORM pg_advisory_xact_lock(72310005, v_candidates[1]);
           v_users := ARRAY[v_candidates[1]];
         END IF;
+        -- Once only, in the first round of the first pass: later, this claimer may hold user locks, and a wait
+        -- could close a cycle with another claimer waiting on one of them.
         v_waited := true;
         EXIT WHEN coalesce(array_length(v_users, 1), 0) = 0;
         v_round := v_round * 2;
@@ -273,35 +336,11 @@ BEGIN
               limit v_take) x
             where c.max_concurrent is null
           ),
-          -- Of a serialized chain, the first waiting execution of each key (its other ones wait for it): the
-          -- keys with waiting work one index probe each (executions_serialized_idx), not every execution.
-          serialized_keys (chain_name, serialize_key) as (
-            select c.chain_name,
-              (select x.serialize_key from executions x
-               where x.chain_name = c.chain_name and x.status in ('ENQUEUED', 'SCHEDULED') and x.serialize
-               order by x.serialize_key limit 1)
-            from unnest(v_chains) c(chain_name)
-            union all
-            select k.chain_name,
-              (select x.serialize_key from executions x
-               where x.chain_name = k.chain_name and x.status in ('ENQUEUED', 'SCHEDULED') and x.serialize
-                 and x.serialize_key > k.serialize_key
-               order by x.serialize_key limit 1)
-            from serialized_keys k where k.serialize_key is not null
-          ),
+          -- Of a serialized chain, the first waiting execution of each key with none running (v_serial_heads).
           heads as (
-            select h.* from serialized_keys k
-            cross join lateral (
-              select id, chain_name, serialize_key, serialize, max_per_user, priority, max_concurrent,
-                coalesce(user_id, 0) as user_key
-              from executions
-              where chain_name = k.chain_name and serialize_key = k.serialize_key
-                and status in ('ENQUEUED', 'SCHEDULED') and serialize
-                and (status = 'ENQUEUED' or run_at <= now()) and not abort_requested
-              order by id limit 1) h
-            where k.serialize_key is not null
-              and not exists (
-                select 1 from running r where r.chain_name = h.chain_name and r.serialize_key = h.serialize_key)
+            select id, chain_name, serialize_key, serialize, max_per_user, priority, max_concurrent,
+              coalesce(user_id, 0) as user_key
+            from executions where id = any(v_serial_heads)
           ),
           unblocked as (
             select u.id, u.chain_name, u.serialize_key, u.serialize, u.max_per_user, u.priority, u.user_key,
@@ -438,7 +477,7 @@ BEGIN
             from numbered n where s.slot = n.slot
           )
           select c.id, c."chainName", c."userId", c.username, c."sessionId", c.input, c.state, c."completedThrough",
-            c.attempt, c.limited, n.slot, v_app, v_per_user
+            c.attempt, c.limited, n.slot, v_app, v_per_user, v_next_cursor
           from claimed c join numbered n on n.id = c.id;
         IF FOUND THEN
           v_claimed := true;
@@ -447,13 +486,12 @@ BEGIN
       END LOOP;
       EXIT WHEN v_claimed OR v_pass = 2 OR NOT v_truncated;
       v_pass := 2;
-      v_cursor := NULL;
     END LOOP;
   END IF;
   IF NOT v_claimed THEN
     -- Nothing claimed: one row with the limits in effect only.
     RETURN QUERY SELECT NULL::int, NULL::text, NULL::int, NULL::text, NULL::text, NULL::jsonb, NULL::jsonb,
-      NULL::int, NULL::int, NULL::boolean, NULL::int, v_app, v_per_user;
+      NULL::int, NULL::int, NULL::boolean, NULL::int, v_app, v_per_user, v_next_cursor;
   END IF;
 END
 $claim$;

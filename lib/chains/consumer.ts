@@ -6,7 +6,7 @@ import { getEnv } from "@/lib/env";
 import type { Consumer } from "@/lib/worker/consumer";
 import { runExecution } from "./execution";
 import { nextSlot, registeredSchedules } from "./schedule";
-import { claimExecutions, type ExecutionJob, nextAfterUser } from "./sql/claim-executions";
+import { claimExecutions, type ExecutionJob } from "./sql/claim-executions";
 import { endHeldExecutions } from "./sql/end-held-executions";
 import { freeLeakedSlots, SLOT_SWEEP_MS } from "./sql/execution-slots";
 import { fireSchedule } from "./sql/fire-schedules";
@@ -60,7 +60,7 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   /** Per schedule, when its next slot is due (absent: check now, e.g. a catch-up after start-up). */
   const dueAt = new Map<string, number>();
   /** Where the next claim looks first among many users with waiting work (see `claimExecutions`). */
-  let afterUser: number | null = null;
+  let afterUser: number | null = -1;
 
   return {
     name: "executions",
@@ -84,8 +84,10 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
         onLimits: (limits) => {
           effectiveAppLimit = limits.appLimit;
         },
+        onNextAfterUser: (next) => {
+          afterUser = next ?? -1;
+        },
       });
-      if (jobs.length > 0) afterUser = nextAfterUser(jobs);
       return jobs;
     },
 

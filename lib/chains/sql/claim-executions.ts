@@ -61,13 +61,18 @@ export const defaultPerUserLimit = (appLimit: number) => Math.max(1, Math.floor(
  *
  * What a claim reads does not grow with the queue (tests/chains-claim-depth.test.ts): of the users with
  * waiting work, the next 256 after `afterUser` per index (chains without limits, chains with limits; one
- * index probe each; migration 0023), going round to the lowest past the highest, and the owners of each
- * throttled chain's next executions — all of them when there are no more than that, and all of them too
- * when none of those has work the limits let run; each held user's next few executions of chains without
+ * index probe each; migration 0023), going round to the lowest past the highest, and the owners of what the
+ * limited path would start next (each throttled chain's next executions, each idle serialized key's first)
+ * — all of them when there are no more than that, and all of them too when none of those has work the
+ * limits let run; each held user's next few executions of chains without
  * limits (one probe per chain of the user), of a throttled chain its next executions in its order, as many
  * as it has room for, of a serialized chain the first waiting execution of each key (one probe per key).
  *
- * The statement is the PL/pgSQL function `claim_executions` (migrations 0016, 0018, 0020): one round trip,
+ * With more than 256 users waiting in an index, "the user served longest ago first" holds among the users a
+ * claim looks at: successive claims look at all of them in turn (`onNextAfterUser`), so a user with waiting
+ * work is looked at within (users waiting / 256) claims.
+ *
+ * The statement is the PL/pgSQL function `claim_executions` (migrations 0016, 0018, 0020, 0023): one round trip,
  * one generic plan per statement and connection (its reads stay on the right indexes even when that plan was
  * made on a near-empty queue), and the locks taken before the claiming statement takes its snapshot.
  */
@@ -81,35 +86,35 @@ export async function claimExecutions(
     perUserLimit,
     afterUser = null,
     onLimits,
+    onNextAfterUser,
   }: {
     workerId: string;
     limit: number;
     leaseMs: number;
     /**
-     * With many users waiting, where this claim looks first: past the user the caller's last claim served
-     * with the highest id (`nextAfterUser`), so that successive claims go round all of them.
+     * Where this claim looks first among many users waiting: past this user (-1: from the lowest), as the
+     * caller's last claim told (`onNextAfterUser`). null: it looks at every user (as before migration 0023).
      */
     afterUser?: number | null;
+    /** Told where the next claim should look (pass it as `afterUser`), whatever this one claimed. */
+    onNextAfterUser?: (afterUser: number | null) => void;
     /** Told the limits in effect (the runtime settings over the defaults) at every claim. */
     onLimits?: (limits: { appLimit: number; perUserLimit: number }) => void;
   } & ClaimLimits,
 ): Promise<ExecutionJob[]> {
-  const rows = await queryRows<ExecutionJob & { id: number | null; appLimit: number; perUserLimit: number }>(
+  const rows = await queryRows<
+    ExecutionJob & { id: number | null; appLimit: number; perUserLimit: number; nextAfterUser: number | null }
+  >(
     db,
     sql`select * from claim_executions(${workerId}, ${limit}, ${seconds(leaseMs)}, ${appLimit}, ${perUserLimit}::int, ${afterUser}::int)`,
     { prepared: true },
   );
   const [first] = rows;
-  if (first) onLimits?.({ appLimit: first.appLimit, perUserLimit: first.perUserLimit });
+  if (first) {
+    onLimits?.({ appLimit: first.appLimit, perUserLimit: first.perUserLimit });
+    onNextAfterUser?.(first.nextAfterUser);
+  }
   return rows
     .filter((row) => row.id !== null)
-    .map(({ appLimit: _app, perUserLimit: _perUser, ...job }) => job as ExecutionJob);
-}
-
-/**
- * The cursor for a claimer's next claim: the highest user it just claimed for (system executions are user
- * 0). Its next claim looks at the users past that one first.
- */
-export function nextAfterUser(jobs: ExecutionJob[]): number {
-  return jobs.reduce((highest, job) => Math.max(highest, job.userId), 0);
+    .map(({ appLimit: _app, perUserLimit: _perUser, nextAfterUser: _next, ...job }) => job as ExecutionJob);
 }
