@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
+import { executionsConsumer } from "@/lib/chains/consumer";
 import { type FreshDatabase, freshDatabase } from "./support/fresh-database";
 
 const CHAIN = "test.claim-depth.work";
@@ -274,6 +275,25 @@ describe("the executions claim at depth", () => {
       const served = await worker(90);
       expect(served.size).toBe(600);
       expect(Math.max(...served.values())).toBe(2);
+    });
+
+    it("the executions consumer passes each claim's cursor on to its next", async () => {
+      await waitingFor(600, 2);
+      const consumer = executionsConsumer({ maxConcurrent: 10_000, maxPerUser: 10_000, schedules: false });
+      const served = new Set<number>();
+      for (let i = 0; i < 90; i++) {
+        const jobs = await consumer.claim(fresh.handle.db, {
+          workerId: "consumer-test",
+          limit: 8,
+          leaseMs: 30_000,
+        });
+        const ids = jobs.map((job) => job.id);
+        for (const job of jobs) served.add(job.userId);
+        await client`update executions set status = 'SUCCESS', finished_at = now() where id = any(${ids}::int[])`;
+        await client`update execution_slots set execution_id = null, assigned_at = null
+                     where execution_id = any(${ids}::int[])`;
+      }
+      expect(served.size).toBe(600);
     });
 
     it("a claim that serves only a few users still moves on to the others", async () => {
