@@ -362,18 +362,19 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
     if (options.scaleDevices > n) {
       await addFanUsers(db, keys.publicKey, n + 1, options.scaleDevices);
       await control("/reset", {});
+      const scaleCpu0 = await cpuMark(database);
       const s0 = preciseNow();
-      const scaleCpu0 = process.cpuUsage();
       await notifyFans(db, options.scaleDevices, notification);
       const scaled = await waitForDelivered(options.scaleDevices, 900_000);
-      const scaleCpu = process.cpuUsage(scaleCpu0);
+      const scaleCpu = cpuSince(scaleCpu0, database, scaled.cpuMs);
+      const perMessage = (ms: number) => ((ms * 1000) / options.scaleDevices).toFixed(0);
       const scaleRate = options.scaleDevices / (((scaled.lastAt ?? Number.NaN) - s0) / 1000);
       const smallRate = (rounds * n) / oursSeconds;
       scaleRows.push({
         measure: `Push fan-out, ${options.scaleDevices} devices vs ${n} (msg/s)`,
         ours: `${Math.round(scaleRate)} msg/s`,
         baseline: `${Math.round(smallRate)} msg/s`,
-        note: `${((100 * scaleRate) / smallRate).toFixed(0)}% of the ${n}-device rate (target ≥ 90%); app CPU ${((scaleCpu.user + scaleCpu.system) / options.scaleDevices).toFixed(0)} µs/msg; ${scaled.duplicates} duplicates`,
+        note: `${((100 * scaleRate) / smallRate).toFixed(0)}% of the ${n}-device rate (target ≥ 90%); CPU per message: app ${perMessage(scaleCpu.app)} · double ${perMessage(scaleCpu.double)} · PostgreSQL ${perMessage(scaleCpu.postgres)} µs (${n}-device rounds: ${[oursCpu.app, oursCpu.double, oursCpu.postgres].map((ms) => ((ms * 1000) / (rounds * n)).toFixed(0)).join(" · ")}); ${scaled.duplicates} duplicates`,
       });
       await waitForIdle(db);
     }
