@@ -367,14 +367,13 @@ export async function benchPush(options: PushBenchOptions): Promise<Row[]> {
       await notifyFans(db, options.scaleDevices, notification);
       const scaled = await waitForDelivered(options.scaleDevices, 900_000);
       const scaleCpu = cpuSince(scaleCpu0, database, scaled.cpuMs);
-      const perMessage = (ms: number) => ((ms * 1000) / options.scaleDevices).toFixed(0);
       const scaleRate = options.scaleDevices / (((scaled.lastAt ?? Number.NaN) - s0) / 1000);
       const smallRate = (rounds * n) / oursSeconds;
       scaleRows.push({
         measure: `Push fan-out, ${options.scaleDevices} devices vs ${n} (msg/s)`,
         ours: `${Math.round(scaleRate)} msg/s`,
         baseline: `${Math.round(smallRate)} msg/s`,
-        note: `${((100 * scaleRate) / smallRate).toFixed(0)}% of the ${n}-device rate (target ≥ 90%); CPU per message: app ${perMessage(scaleCpu.app)} · double ${perMessage(scaleCpu.double)} · PostgreSQL ${perMessage(scaleCpu.postgres)} µs (${n}-device rounds: ${[oursCpu.app, oursCpu.double, oursCpu.postgres].map((ms) => ((ms * 1000) / (rounds * n)).toFixed(0)).join(" · ")}); ${scaled.duplicates} duplicates`,
+        note: `${((100 * scaleRate) / smallRate).toFixed(0)}% of the ${n}-device rate (target ≥ 90%); CPU per message ${cpuPerMessage(scaleCpu, options.scaleDevices).text}, in the ${n}-device rounds ${cpuPerMessage(oursCpu, rounds * n).text}; ${scaled.duplicates} duplicates`,
       });
       await waitForIdle(db);
     }
@@ -466,6 +465,16 @@ function cpuSince(mark: Awaited<ReturnType<typeof cpuMark>>, database: string, d
   };
 }
 
+/** CPU µs per message of `count` messages, all processes together and each. */
+function cpuPerMessage(use: CpuUse, count: number) {
+  const total = ((use.app + use.double + use.postgres) * 1000) / count;
+  const parts = [use.app, use.double, use.postgres].map((ms) => ((ms * 1000) / count).toFixed(0));
+  return {
+    total,
+    text: `${total.toFixed(0)} µs (app ${parts[0]} · double ${parts[1]} · PostgreSQL ${parts[2]})`,
+  };
+}
+
 /**
  * What a delivered message costs the whole machine (app, push double, PostgreSQL; ms of CPU), ours against
  * the loop's, and the rate these cores could reach at that cost: the double shares the machine with the
@@ -478,16 +487,8 @@ function cpuBudgetRow(
   loopMessages: number,
   loopRate: number,
 ) {
-  const perMessage = (use: CpuUse, count: number) => {
-    const total = ((use.app + use.double + use.postgres) * 1000) / count;
-    const parts = [use.app, use.double, use.postgres].map((ms) => ((ms * 1000) / count).toFixed(0));
-    return {
-      total,
-      text: `${total.toFixed(0)} µs (app ${parts[0]} · double ${parts[1]} · PostgreSQL ${parts[2]})`,
-    };
-  };
-  const oursUse = perMessage(ours, oursMessages);
-  const loopUse = perMessage(loop, loopMessages);
+  const oursUse = cpuPerMessage(ours, oursMessages);
+  const loopUse = cpuPerMessage(loop, loopMessages);
   const cores = availableParallelism();
   const ceiling = (cores * 1e6) / oursUse.total;
   return {

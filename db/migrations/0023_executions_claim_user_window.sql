@@ -112,6 +112,8 @@ DECLARE
   v_heads int[];
   -- The first waiting execution of each idle key of the held serialized chains (read once per pass).
   v_serial_heads int[];
+  -- The next executions of the held throttled chains, as many as each one's limit lets start (once per pass).
+  v_throttled_next int[];
   v_truncated boolean;
 BEGIN
   SELECT coalesce((SELECT s.max_concurrent FROM execution_settings s WHERE s.scope = 'app' AND s.chain_name = ''),
@@ -213,12 +215,11 @@ BEGIN
             SELECT 1 FROM executions r
             WHERE r.status = 'EXECUTING' AND NOT r.awaiting_child AND r.chain_name = h.chain_name
               AND r.serialize_key = h.serialize_key));
-      -- The owners of what the limited path below would start next, whoever they are: those serialized heads,
-      -- and each held throttled chain's next executions, as many as its limit lets start, in its order.
-      v_heads := ARRAY(
-        SELECT coalesce(e.user_id, 0) FROM executions e WHERE e.id = ANY(v_serial_heads)
-        UNION
-        SELECT x.user_key FROM unnest(v_chains) c(chain_name)
+      -- Of each held throttled chain, its next waiting executions in its order, as many as it has room for (no
+      -- later one could take a place under its limit): the limit in effect is the runtime setting, else the
+      -- largest among its waiting executions (one index probe).
+      v_throttled_next := ARRAY(
+        SELECT x.id FROM unnest(v_chains) c(chain_name)
         CROSS JOIN LATERAL (
           SELECT coalesce((SELECT s.max_concurrent FROM execution_settings s
                            WHERE s.scope = 'chain' AND s.chain_name = c.chain_name),
@@ -228,12 +229,16 @@ BEGIN
                  (SELECT count(*)::int FROM executions r
                   WHERE r.status = 'EXECUTING' AND NOT r.awaiting_child AND r.chain_name = c.chain_name) AS running_n) m
         CROSS JOIN LATERAL (
-          SELECT coalesce(e.user_id, 0) AS user_key FROM executions e
+          SELECT e.id FROM executions e
           WHERE e.chain_name = c.chain_name AND e.status IN ('ENQUEUED', 'SCHEDULED') AND NOT e.serialize
             AND (e.status = 'ENQUEUED' OR e.run_at <= now()) AND NOT e.abort_requested
           ORDER BY e.priority DESC NULLS LAST, e.id
           LIMIT greatest(m.max_n - m.running_n, 0)) x
         WHERE m.max_n IS NOT NULL);
+      -- The owners of what the limited path below would start next, whoever they are.
+      v_heads := ARRAY(
+        SELECT DISTINCT coalesce(e.user_id, 0) FROM executions e
+        WHERE e.id = ANY(v_serial_heads || v_throttled_next));
       -- The users with work due and below their limit, in the order the claim serves them: fewest running
       -- first, then the one served longest ago.
       v_candidates := ARRAY(
@@ -296,32 +301,22 @@ BEGIN
           chain_settings as (
             select chain_name, max_concurrent from execution_settings where scope = 'chain'
           ),
-          -- The chains with limits this claimer holds (v_chains): running executions and the limit in effect
-          -- (the runtime setting, else the largest among its waiting executions: one index probe).
+          -- The chains with limits this claimer holds (v_chains) and the limit in effect (the runtime setting,
+          -- else the largest among its waiting executions: one index probe).
           held_chains as (
             select c.chain_name,
-              (select count(*)::int from running r where r.chain_name = c.chain_name) as running_n,
               coalesce((select s.max_concurrent from chain_settings s where s.chain_name = c.chain_name),
                        (select max(x.max_concurrent) from executions x
                         where x.chain_name = c.chain_name and x.status in ('ENQUEUED', 'SCHEDULED')
                           and (x.serialize or x.max_concurrent is not null or x.max_per_user is not null))) as max_concurrent
             from unnest(v_chains) c(chain_name)
           ),
-          -- What the limited path reads is bounded at any depth (executions_chain_ready_idx and the two below):
-          -- of a throttled chain, the next waiting executions in its order, as many as it has room for (no
-          -- later one could take a place under its limit); of a chain limited per user only, each held user's
-          -- next few.
+          -- What the limited path reads is bounded at any depth: of a throttled chain, its next executions read
+          -- before the rounds (v_throttled_next); of a chain limited per user only, each held user's next few.
           open_rows as (
-            select x.* from held_chains c
-            cross join lateral (
-              select id, chain_name, serialize_key, serialize, max_per_user, priority, max_concurrent,
-                coalesce(user_id, 0) as user_key
-              from executions
-              where chain_name = c.chain_name and status in ('ENQUEUED', 'SCHEDULED') and not serialize
-                and (status = 'ENQUEUED' or run_at <= now()) and not abort_requested
-              order by priority desc nulls last, id
-              limit greatest(c.max_concurrent - c.running_n, 0)) x
-            where c.max_concurrent is not null
+            select id, chain_name, serialize_key, serialize, max_per_user, priority, max_concurrent,
+              coalesce(user_id, 0) as user_key
+            from executions where id = any(v_throttled_next)
             union all
             select x.* from held_chains c
             cross join unnest(v_users) w(user_key)

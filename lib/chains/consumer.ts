@@ -72,9 +72,9 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
     pollMs: options.pollMs ?? 1_000,
     keyOf: (job) => String(job.id),
 
-    async claim(db, { workerId, limit, leaseMs }) {
-      if (limit <= 0) return [];
-      const jobs = await claimExecutions(db, {
+    claim(db, { workerId, limit, leaseMs }) {
+      if (limit <= 0) return Promise.resolve([]);
+      return claimExecutions(db, {
         workerId,
         limit,
         leaseMs,
@@ -88,7 +88,6 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
           afterUser = next ?? -1;
         },
       });
-      return jobs;
     },
 
     listens: [
