@@ -76,6 +76,9 @@ test.describe("native push notifications", () => {
     await expect(adminPage.getByRole("row").filter({ hasText: "Test notification" }).first()).toContainText(
       "Sent",
     );
+    // It was encrypted on the sender's encryption thread, not on the web server's main thread.
+    const metrics = await adminPage.request.get("/api/metrics");
+    expect(await metrics.text()).toMatch(/^push_encryption_threads [1-9]\d*$/m);
     await adminPage.close();
 
     // Disabling unsubscribes and removes the server row.

@@ -1,7 +1,7 @@
 // The sender's encryptions take turns with I/O (lib/push/sender.ts): a claim of many messages is encrypted a
 // few per event-loop turn, so database and push-service answers are not held up behind all of them.
 import { describe, expect, it } from "vitest";
-import { Turns } from "@/lib/push/sender";
+import { Turns } from "@/lib/push/encryption-threads";
 
 describe("Turns", () => {
   it("lets at most a few waiters through per event-loop turn, and every one of them in order", async () => {

@@ -1,4 +1,4 @@
-import { Counter, Histogram } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import { metricsRegistry } from "@/lib/metrics/registry";
 
 /**
@@ -27,6 +27,16 @@ export const pushDeliveries = once(
       name: "push_deliveries_total",
       help: "Push delivery attempts finished by this process, by outcome and push-service status code.",
       labelNames: ["outcome", "status_code"] as const,
+      registers: [metricsRegistry()],
+    }),
+);
+
+export const pushEncryptionThreads = once(
+  "push_encryption_threads",
+  () =>
+    new Gauge({
+      name: "push_encryption_threads",
+      help: "Threads encrypting push messages in this process (0 before the first send, or when none can start here and the main thread encrypts).",
       registers: [metricsRegistry()],
     }),
 );

@@ -8,6 +8,7 @@ import type { Consumer, LocalIntake } from "@/lib/worker/consumer";
 import { checkEndpoint, type HostPattern, parseAllowList } from "./allow-list";
 import { getVapidKeys, type VapidKeys } from "./credentials";
 import { classifyDelivery, type DeliveryOutcome } from "./delivery-outcome";
+import { EncryptionThreads } from "./encryption-threads";
 import { pushClaimSeconds, pushDeliveries } from "./metrics";
 import { PushTransport } from "./transport";
 
@@ -29,8 +30,6 @@ export interface PushJob {
 
 const SEND_TIMEOUT_MS = 10_000;
 const DEVICE_REMOVED = "The device was removed before delivery.";
-/** Bench (2 vCPUs, 128 in flight): 1 per turn cost 20 % more CPU (each send written alone), 4–16 similar. */
-const ENCRYPTIONS_PER_TURN = 8;
 /** A VAPID JWT is valid for 12 h and reused for 11 h: signing costs about twice the encryption. */
 const VAPID_TTL_S = 12 * 3600;
 const VAPID_REUSE_MS = 11 * 3600 * 1000;
@@ -45,7 +44,7 @@ export class PushSender {
   private readonly authHeaders = new Map<string, { header: string; until: number }>();
   private readonly transport: PushTransport;
   private readonly allowList: HostPattern[];
-  private readonly turns = new Turns(ENCRYPTIONS_PER_TURN);
+  private readonly encryption = new EncryptionThreads();
 
   constructor(maxSockets = 64) {
     const env = getEnv();
@@ -81,9 +80,9 @@ export class PushSender {
   }
 
   /**
-   * One attempt: encrypt with a fresh key (web-push's `encrypt`: new ECDH key pair and salt per message) and
-   * POST it ourselves to the WHATWG-parsed URL that passed the allow-list, on the origin's connection
-   * (HTTP/2 where offered), with the origin's cached VAPID Authorization header.
+   * One attempt: encrypt with a fresh key (web-push's `encrypt`, off the main thread: new ECDH key pair and
+   * salt per message) and POST it ourselves to the WHATWG-parsed URL that passed the allow-list, on the
+   * origin's connection (HTTP/2 where offered), with the origin's cached VAPID Authorization header.
    */
   async deliver(db: Database, job: PushJob): Promise<DeliveryOutcome> {
     if (job.payload === null) {
@@ -100,8 +99,7 @@ export class PushSender {
     if (!checked.ok) return { kind: "failed", statusCode: null, error: checked.reason };
     const origin = checked.url.origin;
     const keys = await this.keysFor(db, job.key_version);
-    await this.turns.next();
-    const { cipherText } = webpush.encrypt(job.p256dh, job.auth, job.payload, "aes128gcm");
+    const cipherText = await this.encryption.encrypt(job.p256dh, job.auth, job.payload);
     // Lower-case names, as HTTP/2 requires (HTTP/1.1 ignores case).
     const headers = {
       authorization: this.authorization(origin, keys),
@@ -123,40 +121,9 @@ export class PushSender {
   }
 
   close(): void {
+    this.encryption.close();
     this.transport.close();
   }
-}
-
-/**
- * Encryptions take turns with I/O, a few per event-loop turn: the claims of a busy sender would otherwise
- * encrypt 32–128 messages (5–20 ms) in one go, holding up every I/O callback meanwhile: database answers,
- * push-service answers, other callers' enqueues (drained 10,000 queued: 2,650–2,740 → 3,270–3,390 msg/s).
- * A few per turn keep their sends written together.
- */
-export class Turns {
-  private readonly waiting: (() => void)[] = [];
-  private scheduled = false;
-
-  constructor(private readonly perTurn: number) {}
-
-  next(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.grant);
-      }
-    });
-  }
-
-  private readonly grant = () => {
-    if (this.waiting.length === 0) {
-      this.scheduled = false;
-      return;
-    }
-    for (const resolve of this.waiting.splice(0, this.perTurn)) resolve();
-    setImmediate(this.grant);
-  };
 }
 
 /** Records an attempt's outcome on the queue row (and the device), if this worker still holds it. */
