@@ -142,6 +142,8 @@ export class EncryptionThreads {
     const worker = new Worker(THREAD_SOURCE, {
       eval: true,
       workerData: { webPush: webPushPath() },
+      // Plain CommonJS: none of the process's loaders (tsx under `npm run worker`) is needed there.
+      execArgv: [],
     });
     const thread: Thread = { worker, batches: new Map(), load: 0, answered: false };
     pushEncryptionThreads.inc();
