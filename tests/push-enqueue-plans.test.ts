@@ -326,3 +326,64 @@ describe("the push enqueue on a young install", () => {
     expect(await queuedFor()).toBe(0);
   });
 });
+
+describe("the enqueue's wake-up probe on a queue not vacuumed since a burst", () => {
+  let fresh: FreshDatabase;
+  beforeAll(async () => {
+    fresh = await freshDatabase("an_test_push_wake_probe", 1);
+    // As on a busy queue between two autovacuum runs: the claimed rows' index entries stay.
+    await fresh.handle.db.execute(sql`alter table push_messages set (autovacuum_enabled = off)`);
+  });
+  afterAll(async () => {
+    await fresh?.drop();
+  });
+
+  it("the wake-up probe reads the newest due entries, not every message claimed since the last vacuum", async () => {
+    // 20,000 messages that became due an hour ago, all claimed since: a claimed row leaves the due index's
+    // predicate, but its entry stays until VACUUM (autovacuum is off for this table here, as on a busy queue
+    // between two of its runs). Migration 0019's probe read past all of them: ~500 pages at 100,000.
+    const marker = -24;
+    const db = fresh.handle.db;
+    await db.execute(sql`
+      insert into push_messages (user_id, subscription_id, payload_id, next_attempt_at)
+      select 1, 1, ${marker}, now() - interval '1 hour' + g * interval '1 ms' from generate_series(1, 20000) g`);
+    await db.execute(
+      sql`update push_messages set status = 'sent', sent_at = now() where payload_id = ${marker}`,
+    );
+    /** The probe's answer and the buffers it read (its first call on a connection also reads the catalog). */
+    const probe = async (tx: Executor) => {
+      const [row] = await queryRows<{
+        "QUERY PLAN": [{ Plan: { "Shared Hit Blocks": number; "Shared Read Blocks": number } }];
+      }>(tx, sql`explain (analyze, buffers, format json) select push_messages_due_exist()`);
+      const plan = row?.["QUERY PLAN"][0]?.Plan;
+      const [answer] = await queryRows<{ due: boolean }>(tx, sql`select push_messages_due_exist() as due`);
+      return {
+        due: answer?.due,
+        pages: (plan?.["Shared Hit Blocks"] ?? 0) + (plan?.["Shared Read Blocks"] ?? 0),
+      };
+    };
+    try {
+      await db.transaction(async (tx) => {
+        await probe(tx);
+        // Nothing waits: the enqueue will wake the senders. Read: the last second's entries only.
+        const idle = await probe(tx);
+        expect(idle.due).toBe(false);
+        expect(idle.pages).toBeLessThan(20);
+        // A message due now waits: the senders were woken for it. Read: the newest entry.
+        await tx.execute(sql`
+          insert into push_messages (user_id, subscription_id, payload_id) values (1, 1, ${marker})`);
+        const waiting = await probe(tx);
+        expect(waiting.due).toBe(true);
+        expect(waiting.pages).toBeLessThan(20);
+      });
+      // Only a message that became due a minute ago is still queued: the senders woken for it have not taken
+      // it, so the next enqueue wakes them again (0019 held the NOTIFY back).
+      await db.execute(sql`
+        update push_messages set next_attempt_at = now() - interval '1 minute'
+        where payload_id = ${marker} and status = 'queued'`);
+      expect((await probe(db)).due).toBe(false);
+    } finally {
+      await db.execute(sql`delete from push_messages where payload_id = ${marker}`);
+    }
+  });
+});

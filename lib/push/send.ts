@@ -128,11 +128,12 @@ interface Content {
 
 type UserItem = Content & { username: string };
 
-// NOTIFY the sender (delivered when the surrounding transaction commits), but not while older messages are
-// already due: the sender was woken for those and claims again whenever a send finishes, so it picks these
-// up as well (at worst after its poll interval). PostgreSQL serializes notifying commits, WAL flush
-// included, so a NOTIFY per notification would cap a fan-out at one commit per disk flush. The check is a
-// function (migration 0019) so that it reads the due index whatever the table's size when it was planned.
+// NOTIFY the sender (delivered when the surrounding transaction commits), but not while messages that became
+// due in the last second are still queued: the sender was woken for those and claims again whenever a send
+// finishes, so it picks these up as well (at worst after its poll interval). PostgreSQL serializes notifying
+// commits, WAL flush included, so a NOTIFY per notification would cap a fan-out at one commit per disk flush.
+// The check is a function (migrations 0019, 0024) so that it reads the due index whatever the table's size
+// when it was planned, from its newest end (not past every entry claimed since the last VACUUM).
 // Rows written already leased to this process's sender (`enqueueForUsers`) were never due: no wake-up.
 const wakeSender = sql`
     woken as (
