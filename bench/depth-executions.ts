@@ -9,9 +9,7 @@
 //     BENCH_DEPTH_DRAIN executions (default 10,000) are done: executions/s.
 // Then many users: BENCH_DEPTH_USERS (default 100,000) users with one execution waiting each (the fair claim
 // looks at users, not executions), against the claim as it was before migration 0023 (0020's function,
-// installed under another name in this database), which looked at every waiting user. And many keys:
-// BENCH_DEPTH_KEYS (default 100,000) keys of a serialized chain with one execution waiting each, against the
-// claim before migration 0025 (0023's function under another name), which looked at every key.
+// installed under another name in this database), which looked at every waiting user.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
@@ -39,21 +37,16 @@ class RollBack extends Error {}
 
 /** The claim before migration 0023, which looked at every user with waiting work. */
 const CLAIM_BEFORE_0023 = "claim_executions_before_0023";
-/** The claim before migration 0025, which looked at every key of a serialized chain. */
-const CLAIM_BEFORE_0025 = "claim_executions_before_0025";
 
-/**
- * Times one claim inside a transaction that is rolled back (the executions stay waiting): the worker's first
- * (both cursors at their start), or one of the functions before 0023 / 0025 under its other name.
- */
-async function timeClaim(db: Database, before?: string): Promise<number> {
+/** Times one claim inside a transaction that is rolled back (the executions stay waiting). */
+async function timeClaim(db: Database, before0023 = false): Promise<number> {
   let elapsed = 0;
   await db
     .transaction(async (tx) => {
       const t0 = performance.now();
-      if (before) {
+      if (before0023) {
         await tx.execute(
-          sql`select * from ${sql.raw(before)}('w', ${CLAIM_LIMIT}, 30, ${LIMITS.appLimit}, ${LIMITS.perUserLimit})`,
+          sql`select * from ${sql.raw(CLAIM_BEFORE_0023)}('w', ${CLAIM_LIMIT}, 30, ${LIMITS.appLimit}, ${LIMITS.perUserLimit})`,
         );
       } else {
         await claimExecutions(tx, {
@@ -61,7 +54,6 @@ async function timeClaim(db: Database, before?: string): Promise<number> {
           limit: CLAIM_LIMIT,
           leaseMs: 30_000,
           afterUser: -1,
-          afterKeys: {},
           ...LIMITS,
         });
       }
@@ -94,14 +86,11 @@ export async function benchExecutionsDepth(options: {
   drain: number;
   /** Users with one execution waiting each, for the many-users row; 0 skips it. */
   manyUsers: number;
-  /** Keys of a serialized chain with one execution waiting each, for the many-keys row; 0 skips it. */
-  manyKeys: number;
 }): Promise<{ rows: Row[]; points: ExecutionDepthPoint[] }> {
   const handle = createDatabase({ url: options.databaseUrl, maxConnections: 6 });
   const db = handle.db;
   const points: ExecutionDepthPoint[] = [];
   let manyUsers: Awaited<ReturnType<typeof atManyUsers>> | undefined;
-  let manyKeys: Awaited<ReturnType<typeof atManyKeys>> | undefined;
   try {
     await db.execute(sql`
       insert into users (username, display_name, password_hash)
@@ -141,7 +130,6 @@ export async function benchExecutionsDepth(options: {
       });
     }
     if (options.manyUsers > 0) manyUsers = await atManyUsers(db, options.manyUsers, options.drain);
-    if (options.manyKeys > 0) manyKeys = await atManyKeys(db, options.manyKeys, users, options.drain);
     await db.execute(sql`truncate executions cascade`);
   } finally {
     await handle.close();
@@ -170,19 +158,6 @@ export async function benchExecutionsDepth(options: {
       }, claim p50 while draining ${fmt.ms(drainClaimP50)}`,
     });
   }
-  if (manyKeys) {
-    const { keys, claimP50, claimP99, beforeP50, rate, drainClaimP50 } = manyKeys;
-    rows.push({
-      measure: `Executions claim, ${keys.toLocaleString("en")} keys of a serialized chain waiting one each (${CLAIM_LIMIT} of them; p50)`,
-      ours: `${fmt.ms(claimP50)} · p99 ${fmt.ms(claimP99)}`,
-      baseline: `${fmt.ms(beforeP50)} (claim before 0025)`,
-      note: `before/now ${fmt.ratio(beforeP50 / claimP50)}; drain ${fmt.rate(rate, "exec/s")}${
-        first
-          ? ` = ${((100 * rate) / first.drainRate).toFixed(0)}% of the ${USERS}-user rate at ${first.depth.toLocaleString("en")}`
-          : ""
-      }, claim p50 while draining ${fmt.ms(drainClaimP50)}`,
-    });
-  }
   return { rows, points };
 }
 
@@ -194,9 +169,8 @@ async function drain(db: Database, target: number) {
   await Promise.all(
     Array.from({ length: 4 }, async (_, loop) => {
       const workerId = `drain-${loop}`;
-      // Each loop goes round the users (and serialized keys) with waiting work as a worker's claims do.
+      // Each loop goes round the users with waiting work as a worker's claims do.
       let afterUser: number | null = -1;
-      let afterKeys: Record<string, string> = {};
       while (done < target) {
         const c0 = performance.now();
         const jobs = await claimExecutions(db, {
@@ -204,12 +178,8 @@ async function drain(db: Database, target: number) {
           limit: CLAIM_LIMIT,
           leaseMs: 30_000,
           afterUser,
-          afterKeys,
           onNextAfterUser: (next) => {
             afterUser = next ?? -1;
-          },
-          onNextAfterKeys: (next) => {
-            afterKeys = next;
           },
           ...LIMITS,
         });
@@ -260,57 +230,15 @@ async function atManyUsers(db: Database, users: number, target: number) {
   for (let i = 0; i < 5; i++) await timeClaim(db);
   const claims: number[] = [];
   for (let i = 0; i < 200; i++) claims.push(await timeClaim(db));
-  await timeClaim(db, CLAIM_BEFORE_0023);
+  await timeClaim(db, true);
   const before0023: number[] = [];
-  for (let i = 0; i < 5; i++) before0023.push(await timeClaim(db, CLAIM_BEFORE_0023));
+  for (let i = 0; i < 5; i++) before0023.push(await timeClaim(db, true));
   const drained = await drain(db, Math.min(target, Math.floor(users * 0.9)));
   return {
     users,
     claimP50: percentile(claims, 50),
     claimP99: percentile(claims, 99),
     beforeP50: percentile(before0023, 50),
-    rate: drained.rate,
-    drainClaimP50: drained.claimP50,
-  };
-}
-
-/**
- * `keys` keys of a serialized chain (one session's per-customer jobs, say) with one execution waiting each,
- * owned by the depth users in turn: the claim now and as it was before migration 0025 (0023's function under
- * another name: it looked at every key, ~1.2 s per claim at 100,000), and a drain.
- */
-async function atManyKeys(db: Database, keys: number, users: number[], target: number) {
-  process.stdout.write(`[executions, ${keys} keys] `);
-  const migration = readFileSync(path.resolve("db/migrations/0023_executions_claim_user_window.sql"), "utf8");
-  const start = migration.indexOf("CREATE FUNCTION claim_executions(");
-  const end = migration.indexOf("$claim$;", start) + "$claim$;".length;
-  await db.execute(
-    sql.raw(
-      migration
-        .slice(start, end)
-        .replace("CREATE FUNCTION claim_executions(", `CREATE FUNCTION ${CLAIM_BEFORE_0025}(`),
-    ),
-  );
-  await db.execute(sql`truncate executions cascade`);
-  await db.execute(sql`
-    insert into executions (chain_name, user_id, session_id, input, status, serialize, serialize_key, created_at)
-    select 'system.wait', (${`{${users.join(",")}}`}::int[])[1 + g % ${users.length}], 'depth',
-      '{"steps":0}'::jsonb, 'ENQUEUED', true, 'customer-' || lpad(g::text, 7, '0'),
-      now() - interval '1 day' + g * interval '1 millisecond'
-    from generate_series(1, ${keys}) g`);
-  await settleAfterFill(db, "executions");
-  for (let i = 0; i < 5; i++) await timeClaim(db);
-  const claims: number[] = [];
-  for (let i = 0; i < 200; i++) claims.push(await timeClaim(db));
-  await timeClaim(db, CLAIM_BEFORE_0025);
-  const before0025: number[] = [];
-  for (let i = 0; i < 3; i++) before0025.push(await timeClaim(db, CLAIM_BEFORE_0025));
-  const drained = await drain(db, Math.min(target, Math.floor(keys * 0.9)));
-  return {
-    keys,
-    claimP50: percentile(claims, 50),
-    claimP99: percentile(claims, 99),
-    beforeP50: percentile(before0025, 50),
     rate: drained.rate,
     drainClaimP50: drained.claimP50,
   };

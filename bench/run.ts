@@ -2,7 +2,7 @@
 // PostgreSQL (TEST_DATABASE_URL's server, default the local one), each next to its baseline.
 // Each part gets a fresh database, dropped at the end. Sizes can be lowered for a quick look:
 //   BENCH_PUSH_MESSAGES, BENCH_BASELINE_MESSAGES, BENCH_SENDER_CONCURRENCY, BENCH_FANOUT_ROUNDS, BENCH_CHAIN_SINGLES, BENCH_CHAIN_BURST, BENCH_PAGE_ROWS,
-//   BENCH_PARTS=push,chains,pages,depth, BENCH_CHAIN_BASELINES=0, BENCH_CHAIN_SLOTS=8,32,64, BENCH_WORKER_PROCESSES=0, BENCH_DEPTHS=10000,100000,1000000, BENCH_DEPTH_DRAIN, BENCH_DEPTH_USERS (0 skips the many-users row), BENCH_DEPTH_KEYS (0 skips the many-keys row). BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
+//   BENCH_PARTS=push,chains,pages,depth, BENCH_CHAIN_BASELINES=0, BENCH_CHAIN_SLOTS=8,32,64, BENCH_WORKER_PROCESSES=0, BENCH_DEPTHS=10000,100000,1000000, BENCH_DEPTH_DRAIN, BENCH_DEPTH_USERS (0 skips the many-users row). BENCH_MARK=1 prints diagnostics (profiling windows, transaction counts).
 // Ports: push double 4300 (+4301 control), app server 3300.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
@@ -88,7 +88,6 @@ await section("depth", () =>
       depths,
       drain,
       manyUsers: size("BENCH_DEPTH_USERS", 100_000),
-      manyKeys: size("BENCH_DEPTH_KEYS", 100_000),
     });
     writeDepthChart(push.points, executions.points);
     return [...push.rows, ...executions.rows];

@@ -79,12 +79,7 @@ describe("the executions claim at depth", () => {
    * One claim of `limit` on `on`, rolled back: what it claimed, how many rows of executions it read and how
    * many pages of its indexes.
    */
-  async function claim(
-    limit: number,
-    on: postgres.Sql = client,
-    afterUser: number | null = null,
-    afterKeys: Record<string, string> | null = null,
-  ) {
+  async function claim(limit: number, on: postgres.Sql = client, afterUser: number | null = null) {
     let result = { ids: [] as number[], keys: [] as (string | null)[], owners: [] as number[], reads: 0 };
     const pagesBefore = await indexPagesRead(on);
     // (The counts of the backend's transactions not yet reported are included: before and after, subtracted.)
@@ -98,8 +93,7 @@ describe("the executions claim at depth", () => {
       .begin(async (tx) => {
         const before = await readsSoFar(tx);
         const rows = await tx<{ id: number | null; userId: number }[]>`
-          select * from claim_executions('depth-test', ${limit}, 30, 10000, 10000, ${afterUser}::int,
-            ${afterKeys === null ? null : JSON.stringify(afterKeys)}::text::jsonb)`;
+          select * from claim_executions('depth-test', ${limit}, 30, 10000, 10000, ${afterUser}::int)`;
         const ids = rows.flatMap((row) => (row.id === null ? [] : [row.id]));
         const claimed = await tx<{ serialize_key: string | null; user_id: number }[]>`
           select serialize_key, user_id from executions where id = any(${ids}::int[]) order by id`;
@@ -347,102 +341,6 @@ describe("the executions claim at depth", () => {
       await db.execute(sql`analyze executions`);
       const served = await worker(2, 2);
       expect(served.get(many[900] as number)).toBe(1);
-    });
-  });
-
-  describe("more keys of a serialized chain waiting than a claim looks at (256)", () => {
-    const KEYED = `${CHAIN}.per-customer`;
-    const key = (n: number) => `customer-${String(n).padStart(5, "0")}`;
-
-    /**
-     * `each` waiting executions of KEYED (serialized per key) for each of `count` keys, the users in turn;
-     * every key's first execution is older than any key's second. `running` keys first have one running.
-     */
-    async function keysWaiting(count: number, each: number, running = 0) {
-      const db = fresh.handle.db;
-      await fill(0, {}, false);
-      await db.execute(sql`
-        insert into executions (chain_name, user_id, session_id, input, status, serialize, serialize_key)
-        select ${KEYED}, ${ownerOfRow()}, 'keys', '{}'::jsonb, 'ENQUEUED', true,
-          'customer-' || lpad(g::text, 5, '0')
-        from generate_series(1, ${each}) e, generate_series(1, ${count}) g order by e, g`);
-      await db.execute(sql`
-        insert into executions (chain_name, user_id, session_id, input, status, serialize, serialize_key,
-          started_at, lease_owner, lease_expires_at)
-        select ${KEYED}, ${ownerOfRow()}, 'keys', '{}'::jsonb, 'EXECUTING', true,
-          'customer-' || lpad(g::text, 5, '0'), now(), 'elsewhere', now() + interval '1 hour'
-        from generate_series(1, ${running}) g`);
-      await db.execute(sql`analyze executions`);
-    }
-
-    /** A worker's claim with both cursors, committed, its executions finished at once: the keys it started. */
-    async function claimKeys(limit: number, afterKeys: Record<string, string>) {
-      const rows = await client<{ id: number | null; nextAfterKeys: Record<string, string> | null }[]>`
-        select * from claim_executions('keys-test', ${limit}, 30, 10000, 10000, -1, ${JSON.stringify(afterKeys)}::text::jsonb)`;
-      const ids = rows.flatMap((row) => (row.id === null ? [] : [row.id]));
-      const started = await client<{ serialize_key: string }[]>`
-        update executions set status = 'SUCCESS', finished_at = now() where id = any(${ids}::int[])
-        returning serialize_key`;
-      await client`update execution_slots set execution_id = null, assigned_at = null
-                   where execution_id = any(${ids}::int[])`;
-      return { keys: started.map((row) => row.serialize_key), next: rows[0]?.nextAfterKeys ?? {} };
-    }
-
-    it("a claim reads about as much with 6,000 keys waiting as with 600, and starts 8 of them", async () => {
-      // Before migration 0025 every key was looked at: three probes per key, ~18,000 rows read at 6,000.
-      await keysWaiting(600, 1);
-      const small = await claim(8, client, -1, { [KEYED]: key(300) });
-      await keysWaiting(6_000, 1);
-      const large = await claim(8, client, -1, { [KEYED]: key(3_000) });
-      expect(large.ids).toHaveLength(8);
-      expect(new Set(large.keys).size).toBe(8);
-      // The keys after the cursor come first.
-      expect(large.keys.every((k) => (k ?? "") > key(3_000))).toBe(true);
-      expect(large.reads).toBeLessThan(small.reads * 1.5 + 100);
-      expect(large.reads).toBeLessThan(2_000);
-    });
-
-    it("successive claims go round all of them: 600 keys started within 120 claims of 8", async () => {
-      // Ten waiting per key: a key started once has its next waiting, so a claim that always looked at the
-      // same 256 keys would start those again and again, and never the others. (Each claim serves the 8
-      // users of its window served longest ago, the oldest of each: 75 claims at best.)
-      await keysWaiting(600, 10);
-      const started = new Map<string, number>();
-      let afterKeys: Record<string, string> = {};
-      for (let i = 0; i < 120; i++) {
-        const { keys, next } = await claimKeys(8, afterKeys);
-        for (const k of keys) started.set(k, (started.get(k) ?? 0) + 1);
-        afterKeys = next;
-      }
-      expect(started.size).toBe(600);
-    });
-
-    it("the executions consumer passes each claim's key cursor on to its next", async () => {
-      await keysWaiting(600, 10);
-      const consumer = executionsConsumer({ maxConcurrent: 10_000, maxPerUser: 10_000, schedules: false });
-      const started = new Set<string>();
-      for (let i = 0; i < 120; i++) {
-        const jobs = await consumer.claim(fresh.handle.db, {
-          workerId: "consumer-keys",
-          limit: 8,
-          leaseMs: 30_000,
-        });
-        const ids = jobs.map((job) => job.id);
-        const done = await client<{ serialize_key: string }[]>`
-          update executions set status = 'SUCCESS', finished_at = now() where id = any(${ids}::int[])
-          returning serialize_key`;
-        for (const row of done) started.add(row.serialize_key);
-        await client`update execution_slots set execution_id = null, assigned_at = null
-                     where execution_id = any(${ids}::int[])`;
-      }
-      expect(started.size).toBe(600);
-    });
-
-    it("when every key the window holds is busy, the claim looks at every key before it gives up", async () => {
-      // 300 keys each with one running elsewhere and one waiting behind it; key 301 idle with one waiting.
-      await keysWaiting(301, 1, 300);
-      const { keys } = await claimKeys(8, {});
-      expect(keys).toEqual([key(301)]);
     });
   });
 

@@ -61,8 +61,6 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
   const dueAt = new Map<string, number>();
   /** Where the next claim looks first among many users with waiting work (see `claimExecutions`). */
   let afterUser: number | null = -1;
-  /** Per serialized chain, where the next claim looks first among its keys with waiting work. */
-  let afterKeys: Record<string, string> = {};
 
   return {
     name: "executions",
@@ -83,15 +81,11 @@ export function executionsConsumer(options: ExecutionsConsumerOptions = {}): Con
         appLimit,
         perUserLimit,
         afterUser,
-        afterKeys,
         onLimits: (limits) => {
           effectiveAppLimit = limits.appLimit;
         },
         onNextAfterUser: (next) => {
           afterUser = next ?? -1;
-        },
-        onNextAfterKeys: (next) => {
-          afterKeys = next;
         },
       });
     },

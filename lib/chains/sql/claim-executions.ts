@@ -66,15 +66,13 @@ export const defaultPerUserLimit = (appLimit: number) => Math.max(1, Math.floor(
  * — all of them when there are no more than that, and all of them too when none of those has work the
  * limits let run; each held user's next few executions of chains without
  * limits (one probe per chain of the user), of a throttled chain its next executions in its order, as many
- * as it has room for, of a serialized chain the first waiting execution of each of the next 256 keys after
- * `afterKeys`' key for it (one probe per key; migration 0025), going round, and of every key when there are
- * no more, or when nothing in the windows can be claimed.
+ * as it has room for, of a serialized chain the first waiting execution of each key (one probe per key).
  *
  * With more than 256 users waiting in an index, "the user served longest ago first" holds among the users a
  * claim looks at: successive claims look at all of them in turn (`onNextAfterUser`), so a user with waiting
  * work is looked at within (users waiting / 256) claims.
  *
- * The statement is the PL/pgSQL function `claim_executions` (migrations 0016, 0018, 0020, 0023, 0025): one round trip,
+ * The statement is the PL/pgSQL function `claim_executions` (migrations 0016, 0018, 0020, 0023): one round trip,
  * one generic plan per statement and connection (its reads stay on the right indexes even when that plan was
  * made on a near-empty queue), and the locks taken before the claiming statement takes its snapshot.
  */
@@ -87,10 +85,8 @@ export async function claimExecutions(
     appLimit,
     perUserLimit,
     afterUser = null,
-    afterKeys = null,
     onLimits,
     onNextAfterUser,
-    onNextAfterKeys,
   }: {
     workerId: string;
     limit: number;
@@ -102,41 +98,23 @@ export async function claimExecutions(
     afterUser?: number | null;
     /** Told where the next claim should look (pass it as `afterUser`), whatever this one claimed. */
     onNextAfterUser?: (afterUser: number | null) => void;
-    /**
-     * Where this claim looks first among the many keys of a serialized chain: per chain, past this key (a
-     * chain not named: from the lowest), as the caller's last claim told (`onNextAfterKeys`). null: it looks
-     * at every key (as before migration 0025).
-     */
-    afterKeys?: Record<string, string> | null;
-    /** Told where the next claim should look among serialized keys (pass it as `afterKeys`). */
-    onNextAfterKeys?: (afterKeys: Record<string, string>) => void;
     /** Told the limits in effect (the runtime settings over the defaults) at every claim. */
     onLimits?: (limits: { appLimit: number; perUserLimit: number }) => void;
   } & ClaimLimits,
 ): Promise<ExecutionJob[]> {
   const rows = await queryRows<
-    ExecutionJob & {
-      id: number | null;
-      appLimit: number;
-      perUserLimit: number;
-      nextAfterUser: number | null;
-      nextAfterKeys: Record<string, string> | null;
-    }
+    ExecutionJob & { id: number | null; appLimit: number; perUserLimit: number; nextAfterUser: number | null }
   >(
     db,
-    sql`select * from claim_executions(${workerId}, ${limit}, ${seconds(leaseMs)}, ${appLimit}, ${perUserLimit}::int, ${afterUser}::int, ${afterKeys === null ? null : JSON.stringify(afterKeys)}::text::jsonb)`,
+    sql`select * from claim_executions(${workerId}, ${limit}, ${seconds(leaseMs)}, ${appLimit}, ${perUserLimit}::int, ${afterUser}::int)`,
     { prepared: true },
   );
   const [first] = rows;
   if (first) {
     onLimits?.({ appLimit: first.appLimit, perUserLimit: first.perUserLimit });
     onNextAfterUser?.(first.nextAfterUser);
-    onNextAfterKeys?.(first.nextAfterKeys ?? {});
   }
   return rows
     .filter((row) => row.id !== null)
-    .map(
-      ({ appLimit: _app, perUserLimit: _perUser, nextAfterUser: _next, nextAfterKeys: _keys, ...job }) =>
-        job as ExecutionJob,
-    );
+    .map(({ appLimit: _app, perUserLimit: _perUser, nextAfterUser: _next, ...job }) => job as ExecutionJob);
 }
