@@ -8,7 +8,7 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import webpush from "web-push";
 import { createDatabase, queryRows } from "@/db/client";
-import type { DecryptionCheck } from "@/e2e/support/push-double";
+import type { DecryptionCheck, DoubleStats as DoubleCounters } from "@/e2e/support/push-double";
 import { getEnv } from "@/lib/env";
 import { getVapidKeys } from "@/lib/push/credentials";
 import { buildPayload, type NotificationInput, notificationInputSchema } from "@/lib/push/payload";
@@ -31,12 +31,8 @@ import {
 export const PUSH_DOUBLE_PORT = 4300;
 const CONTROL = `http://127.0.0.1:${PUSH_DOUBLE_PORT + 1}`;
 
-interface DoubleStats {
-  delivered: number;
-  rejected: number;
-  duplicates: number;
-  firstAt: number | null;
-  lastAt: number | null;
+/** The double's counters (/stats), with its process's CPU and, when asked for, topics' receive times. */
+interface DoubleStats extends DoubleCounters {
   cpuMs: number;
   receivedAt?: Record<string, number | null>;
 }

@@ -1,5 +1,6 @@
-// The sender's encryptions take turns with I/O (lib/push/sender.ts): a claim of many messages is encrypted a
-// few per event-loop turn, so database and push-service answers are not held up behind all of them.
+// Where no encryption thread can start, the sender's encryptions take turns with I/O
+// (lib/push/encryption-threads.ts): a claim of many messages is encrypted a few per event-loop turn, so
+// database and push-service answers are not held up behind all of them.
 import { describe, expect, it } from "vitest";
 import { Turns } from "@/lib/push/encryption-threads";
 

@@ -153,8 +153,6 @@ export interface DecryptionCheck {
   /** Of them, that did not decrypt; the first few reasons. */
   undecryptable: number;
   reasons: string[];
-  /** Accepted, not decrypted yet. */
-  waiting: number;
 }
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
@@ -198,7 +196,7 @@ export class PushDouble {
   private control?: http.Server;
   /** Accepted bodies not decrypted yet (counting mode with decryptLater). */
   private readonly undecrypted: { subscription: Stored; body: Buffer }[] = [];
-  private readonly check: Omit<DecryptionCheck, "waiting"> = {
+  private readonly check: DecryptionCheck = {
     accepted: 0,
     decrypted: 0,
     undecryptable: 0,
@@ -346,7 +344,7 @@ export class PushDouble {
         if (this.check.reasons.length < 5) this.check.reasons.push(failure);
       }
     }
-    return { ...this.check, waiting: this.undecrypted.length };
+    return { ...this.check, reasons: [...this.check.reasons] };
   }
 
   private releaseHanging() {
